@@ -1,0 +1,59 @@
+"""Y7 audit trail, written by services in the same transaction as the change."""
+
+import datetime
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+
+from crm.core.models import AuditEvent
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.date | datetime.datetime | datetime.time):
+        return value.isoformat()
+    if isinstance(value, list | dict | str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def snapshot(obj) -> dict:
+    """The record's concrete field values, JSON-ready (foreign keys as ids)."""
+    data = {}
+    for field in obj._meta.concrete_fields:
+        if field.name in {"created_at", "updated_at", "password"}:
+            continue
+        data[field.name] = _plain(getattr(obj, field.attname))
+    return data
+
+
+def audit_record(*, actor, obj, action: str, before: dict | None = None, note: str = "") -> AuditEvent:
+    after = snapshot(obj) if action != AuditEvent.Action.DELETE else {}
+    before = before or {}
+    keys = sorted(set(before) | set(after))
+    changes = {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+    if action == AuditEvent.Action.UPDATE:
+        changes.pop("version", None)
+    return AuditEvent.objects.create(
+        actor=actor if actor and actor.is_authenticated else None,
+        action=action,
+        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:255],
+        changes=changes,
+        note=note[:255],
+    )
+
+
+def history_for(obj, *, hidden: frozenset[str] = frozenset()):
+    """A record's audit events, newest first, with hidden fields' values removed."""
+    events = list(
+        AuditEvent.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+            object_id=str(obj.pk),
+        ).select_related("actor")[:200]
+    )
+    for event in events:
+        event.visible_changes = {k: v for k, v in event.changes.items() if k not in hidden}
+    return events

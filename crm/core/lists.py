@@ -1,0 +1,188 @@
+"""X1 list machinery, written once: scoped queryset, search, filters, sort, capped counts,
+columns honouring field rights, and xlsx/csv export. Every list page, export and export job
+is driven by a ListSpec registered here."""
+
+import csv
+import io
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from crm.core.fieldrights import field_rights
+
+REGISTRY: dict[str, "ListSpec"] = {}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # attribute path on the row, dotted: "category.name"
+    label: str
+    sort: str | None = None  # order_by expression, None if the column cannot be sorted
+    field: str | None = None  # model field governed by field rights (default: first path segment)
+    link: bool = False  # render as a link to the row's detail page
+    choices: bool = False  # render get_<name>_display()
+
+    @property
+    def governed_field(self) -> str:
+        return self.field or self.name.split(".")[0]
+
+    def value(self, obj):
+        if self.choices:
+            return getattr(obj, f"get_{self.name}_display")()
+        value = obj
+        for part in self.name.split("."):
+            value = getattr(value, part, None) if value is not None else None
+        return value
+
+
+class CappedPaginator(Paginator):
+    """Counts at most `cap` rows, so a page never costs a COUNT(*) over a whole large table."""
+
+    def __init__(self, object_list, per_page, cap: int | None = None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap or settings.CRM_COUNT_CAP
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+    def validate_number(self, number):
+        try:
+            return super().validate_number(number)
+        except Exception:
+            return 1
+
+
+class ListSpec:
+    """Configure one list: subclass, set the attributes, decorate with @register."""
+
+    key: str = ""
+    model = None
+    title = ""
+    columns: list[Column] = []
+    search_fields: tuple[str, ...] = ()
+    filterset_class = None
+    default_sort: str = "-pk"
+    select_related: tuple[str, ...] = ()
+    page_size = 25
+    page_sizes = (25, 50, 100)
+    detail_url_name: str | None = None
+
+    @property
+    def view_perm(self) -> str:
+        """The functional permission needed to read this list (Y5)."""
+        return f"{self.model._meta.app_label}.view_{self.model._meta.model_name}"
+
+    def base_queryset(self, user) -> QuerySet:
+        """The rows this user may see (override to call the app's selector)."""
+        return self.model.objects.visible_to(user)
+
+    def search(self, qs: QuerySet, term: str) -> QuerySet:
+        if not term or not self.search_fields:
+            return qs
+        return qs.filter(reduce(or_, (Q(**{f"{f}__icontains": term}) for f in self.search_fields)))
+
+    def columns_for(self, user) -> list[Column]:
+        hidden = field_rights(user, self.model).hidden
+        return [c for c in self.columns if c.governed_field not in hidden]
+
+    def sort_options(self, user) -> dict[str, str]:
+        return {c.name: c.sort for c in self.columns_for(user) if c.sort}
+
+    def queryset(self, user, params) -> tuple[QuerySet, object]:
+        """Scoped rows filtered by `params` (a QueryDict or dict), searched and sorted."""
+        qs = self.base_queryset(user)
+        if self.select_related:
+            qs = qs.select_related(*self.select_related)
+        filterset = None
+        if self.filterset_class is not None:
+            filterset = self.filterset_class(params, queryset=qs, request=None)
+            filterset.form.user = user
+            qs = filterset.qs if filterset.is_valid() else qs.none()
+        qs = self.search(qs, (params.get("q") or "").strip())
+        sort = params.get("sort") or ""
+        options = self.sort_options(user)
+        desc = sort.startswith("-")
+        expr = options.get(sort.lstrip("-"))
+        if expr:
+            qs = qs.order_by(f"-{expr}" if desc else expr, "-pk" if desc else "pk")
+        else:
+            qs = qs.order_by(self.default_sort, "-pk")
+        return qs, filterset
+
+    def paginate(self, qs: QuerySet, params) -> tuple[Page, CappedPaginator]:
+        try:
+            size = int(params.get("size") or self.page_size)
+        except ValueError:
+            size = self.page_size
+        size = size if size in self.page_sizes else self.page_size
+        paginator = CappedPaginator(qs, size)
+        return paginator.get_page(params.get("page") or 1), paginator
+
+    # Export
+
+    def export_rows(self, user, qs: QuerySet):
+        """Header row then one row of plain values per record, only visible columns."""
+        columns = self.columns_for(user)
+        yield [str(c.label) for c in columns]
+        for obj in qs.iterator(chunk_size=2000):
+            yield [export_value(c.value(obj)) for c in columns]
+
+
+def register(spec_class):
+    spec = spec_class()
+    REGISTRY[spec.key] = spec
+    return spec_class
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_value(value):
+    """A cell value safe to open in a spreadsheet: formula injection is neutralised."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    if hasattr(value, "tzinfo") and getattr(value, "tzinfo", None) is not None:
+        from django.utils import timezone
+
+        value = timezone.localtime(value).replace(tzinfo=None)
+    if isinstance(value, str | int | float) or hasattr(value, "quantize") or hasattr(value, "isoformat"):
+        if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+            return "'" + value
+        return value
+    return export_value(str(value))
+
+
+def write_csv(rows) -> bytes:
+    """UTF-8 with BOM, so Excel in China opens the Chinese text correctly."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow(row)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def write_xlsx(rows, title: str = "export", progress=None) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=str(title)[:31] or "export")
+    for i, row in enumerate(rows):
+        ws.append(list(row))
+        if progress and i and i % 1000 == 0:
+            progress(i)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

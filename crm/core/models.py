@@ -1,0 +1,176 @@
+"""Shared kernel models: base fields every business record has, audit, numbering, parameters."""
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from crm.core.scopes import ScopedQuerySet
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Owned(models.Model):
+    """A business record belongs to an employee and a department; data scopes filter on both."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
+        related_name="+", null=True, blank=True,
+    )
+    department = models.ForeignKey(
+        "org.Department", verbose_name=_("department"), on_delete=models.PROTECT,
+        related_name="+", null=True, blank=True,
+    )
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Versioned(models.Model):
+    """Optimistic locking: an update carrying a stale version is refused (409)."""
+
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        abstract = True
+
+
+class BusinessRecord(TimeStamped, Owned, Versioned):
+    class Meta:
+        abstract = True
+
+
+class TreeNode(models.Model):
+    """A node of a tree stored with a materialised path (`/1/7/23/`): a subtree is one prefix query."""
+
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="children",
+    )
+    path = models.CharField(_("path"), max_length=255, db_index=True, editable=False, default="")
+    depth = models.PositiveSmallIntegerField(_("depth"), default=0, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def is_descendant_of(self, other: "TreeNode") -> bool:
+        return self.path.startswith(other.path) and self.pk != other.pk
+
+
+class AuditEvent(models.Model):
+    """Y7: who did what to which record, when, with before/after values."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Created")
+        UPDATE = "update", _("Updated")
+        DELETE = "delete", _("Deleted")
+        OTHER = "other", _("Other")
+
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=32)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.CharField(_("object id"), max_length=64)
+    object_repr = models.CharField(_("object"), max_length=255)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "-at"], name="audit_target_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+
+class Sequence(models.Model):
+    """A database-backed counter for business numbers (KH202611270001…), unique under concurrency."""
+
+    key = models.CharField(_("key"), max_length=64, unique=True)
+    prefix = models.CharField(_("prefix"), max_length=16, blank=True)
+    padding = models.PositiveSmallIntegerField(_("digits"), default=6)
+    next_value = models.PositiveBigIntegerField(_("next value"), default=1)
+
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.prefix})"
+
+
+class SystemParameter(models.Model):
+    """Y2: one stored value per registered parameter (see crm.core.params for the registry)."""
+
+    key = models.CharField(_("key"), max_length=64, unique=True)
+    value = models.JSONField(_("value"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("system parameter")
+        verbose_name_plural = _("system parameters")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ExportJob(TimeStamped):
+    """A large export running in the background, with progress and a file to download."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    list_key = models.CharField(_("list"), max_length=64)
+    params = models.JSONField(_("parameters"), default=dict)
+    file_format = models.CharField(_("format"), max_length=8)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(_("rows"), default=0)
+    done = models.PositiveIntegerField(_("rows written"), default=0)
+    file = models.FileField(_("file"), upload_to="exports/%Y/%m/", blank=True)
+    error = models.TextField(_("error"), blank=True)
+    worker = models.CharField(_("worker"), max_length=128, blank=True)
+
+    class Meta:
+        verbose_name = _("export job")
+        verbose_name_plural = _("export jobs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.list_key} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.status == self.Status.DONE else int(100 * self.done / self.total) if self.total else 0
+
+
+class SpecialPermissions(models.Model):
+    """Holder of Y5 special permissions (特殊权限) that belong to no single model."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        verbose_name = _("special permission")
+        permissions = [
+            ("export_data", _("Export data")),
+            ("merge_records", _("Merge records")),
+            ("delete_records", _("Delete records")),
+            ("approve_discount", _("Approve discounts")),
+            ("manage_system", _("Manage system settings")),
+        ]

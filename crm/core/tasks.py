@@ -1,0 +1,25 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from crm.core.exports import export_run
+from crm.core.models import ExportJob
+
+
+@shared_task(name="crm.core.tasks.run_export")
+def run_export(job_id: int) -> int:
+    return export_run(job_id).pk
+
+
+@shared_task(name="crm.core.tasks.purge_old_exports")
+def purge_old_exports(days: int = 7) -> int:
+    """Export files are kept a week, then deleted with their job."""
+    old = ExportJob.objects.filter(created_at__lt=timezone.now() - timedelta(days=days))
+    count = 0
+    for job in old.iterator():
+        if job.file:
+            job.file.delete(save=False)
+        job.delete()
+        count += 1
+    return count

@@ -1,0 +1,83 @@
+"""Reads for the organisation module, all through the data scope."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from crm.core.errors import NotFound
+from crm.core.lists import Column, ListSpec, register
+from crm.core.scopes import authorize
+from crm.org.models import Department, Role, User
+
+
+def department_tree_list(*, actor, include_inactive: bool = True):
+    """The whole organisation tree, for holders of org.view_department (it is how people find each other)."""
+    authorize(actor, "org.view_department")
+    qs = Department.objects.all()
+    return qs if include_inactive else qs.filter(is_active=True)
+
+
+def department_get(*, actor, pk) -> Department:
+    authorize(actor, "org.view_department")
+    try:
+        return Department.objects.get(pk=pk)
+    except (Department.DoesNotExist, ValueError):
+        raise NotFound(_("Department not found.")) from None
+
+
+class EmployeeFilter(django_filters.FilterSet):
+    department = django_filters.ModelChoiceFilter(
+        label=_("department"), queryset=Department.objects.all(), method="in_department")
+    is_active = django_filters.BooleanFilter(label=_("active"))
+    role = django_filters.ModelChoiceFilter(label=_("role"), queryset=Role.objects.all(), field_name="groups")
+
+    class Meta:
+        model = User
+        fields = ["department", "is_active", "role"]
+
+    def in_department(self, qs, name, value):
+        return qs.filter(department__path__startswith=value.path) if value else qs
+
+
+@register
+class EmployeeList(ListSpec):
+    key = "org.employee"
+    model = User
+    title = _("Employees")
+    columns = [
+        Column("username", _("username"), sort="username", link=True),
+        Column("name", _("full name"), sort="name"),
+        Column("employee_no", _("employee number"), sort="employee_no"),
+        Column("department.name", _("department"), sort="department__path", field="department"),
+        Column("position", _("position"), sort="position"),
+        Column("supervisor", _("supervisor"), field="supervisor"),
+        Column("mobile", _("mobile")),
+        Column("email", _("e-mail")),
+        Column("is_active", _("active"), sort="is_active"),
+    ]
+    search_fields = ("username", "name", "employee_no", "mobile", "email", "position")
+    filterset_class = EmployeeFilter
+    default_sort = "department__path"
+    select_related = ("department", "supervisor")
+    detail_url_name = "org:employee-detail"
+
+
+@register
+class RoleList(ListSpec):
+    key = "org.role"
+    model = Role
+    title = _("Roles")
+    columns = [
+        Column("name", _("name"), sort="name", link=True),
+        Column("description", _("description")),
+        Column("updated_at", _("updated at"), sort="updated_at"),
+    ]
+    search_fields = ("name", "description")
+    default_sort = "name"
+    detail_url_name = "org:role-edit"
+
+    def base_queryset(self, user):
+        return Role.objects.all()
+
+
+def employee_choices(*, actor):
+    return User.objects.filter(is_active=True).select_related("department").order_by("department__path", "name")

@@ -1,0 +1,150 @@
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.core.errors import Invalid, NotFound
+from crm.core.scopes import authorize, can
+from crm.core.web.views import DetailPageView, ListPageView, RecordFormView, build_tree
+from crm.products import services
+from crm.products.forms import CategoryForm, PriceItemForm, PriceListForm, ProductForm
+from crm.products.models import PriceListItem, Product
+from crm.products.selectors import category_get, category_tree_list, pricelist_items, product_get
+
+
+class ProductListView(ListPageView):
+    spec_key = "products.product"
+    create_url_name = "products:product-create"
+    create_perm = "products.add_product"
+
+
+class ProductDetailView(DetailPageView):
+    spec_key = "products.product"
+    fields = ["code", "name", "category", "type", "specification", "unit", "list_price", "cost", "status",
+              "description", "owner", "created_at", "updated_at"]
+    edit_url_name = "products:product-edit"
+    edit_perm = "products.change_product"
+    list_url_name = "products:product-list"
+    template_name = "products/product_detail.html"
+
+    def extra_context(self, obj):
+        prices = obj.price_items.select_related("price_list").order_by("price_list__name", "min_quantity")
+        return {"prices": prices, "can_copy": can(self.request.user, "products.add_product")}
+
+
+class ProductFormView(RecordFormView):
+    spec_key = "products.product"
+    form_class = ProductForm
+    create_service = services.product_create
+    update_service = services.product_update
+    success_url_name = "products:product-detail"
+    list_url_name = "products:product-list"
+
+    def get(self, request, pk=None):
+        authorize(request.user, "products.change_product" if pk else "products.add_product")
+        return super().get(request, pk)
+
+
+@require_POST
+def product_copy(request, pk):
+    product = product_get(actor=request.user, pk=pk)
+    code = request.POST.get("code", "").strip() or f"{product.code}-COPY"
+    copy = services.product_copy(actor=request.user, product=product, code=code)
+    messages.success(request, _("Product copied; the copy is a draft."))
+    return redirect("products:product-detail", pk=copy.pk)
+
+
+def category_tree(request):
+    nodes = list(category_tree_list(actor=request.user))
+    from django.db.models import Count
+
+    counts = dict(Product.objects.visible_to(request.user).values_list("category").annotate(n=Count("pk")))
+    for node in nodes:
+        node.employee_count = counts.get(node.pk, 0)
+    return render(request, "products/category_tree.html", {
+        "tree": build_tree(nodes), "title": _("Product categories"),
+        "can_edit": can(request.user, "products.change_category"),
+        "can_add": can(request.user, "products.add_category"),
+    })
+
+
+class CategoryFormView(RecordFormView):
+    spec_key = "products.product"
+    form_class = CategoryForm
+    create_service = services.category_create
+    update_service = services.category_update
+    list_url_name = "products:category-tree"
+
+    def get_object(self, pk):
+        return category_get(actor=self.request.user, pk=pk)
+
+    def success_url(self, obj):
+        return reverse("products:category-tree")
+
+    def get(self, request, pk=None):
+        authorize(request.user, "products.change_category" if pk else "products.add_category")
+        obj = self.get_object(pk) if pk else None
+        form = self.get_form(obj)
+        if not pk and request.GET.get("parent"):
+            form.initial["parent"] = request.GET["parent"]
+        return self.render_form(form, obj)
+
+
+class PriceListListView(ListPageView):
+    spec_key = "products.pricelist"
+    create_url_name = "products:pricelist-create"
+    create_perm = "products.add_pricelist"
+
+
+class PriceListDetailView(DetailPageView):
+    spec_key = "products.pricelist"
+    fields = ["name", "currency", "valid_from", "valid_to", "is_active", "notes", "owner"]
+    edit_url_name = "products:pricelist-edit"
+    edit_perm = "products.change_pricelist"
+    list_url_name = "products:pricelist-list"
+    template_name = "products/pricelist_detail.html"
+
+    def extra_context(self, obj):
+        user = self.request.user
+        return {"items": pricelist_items(actor=user, price_list=obj),
+                "item_form": PriceItemForm(user=user),
+                "can_edit_prices": can(user, "products.change_pricelist")}
+
+
+class PriceListFormView(RecordFormView):
+    spec_key = "products.pricelist"
+    form_class = PriceListForm
+    create_service = services.pricelist_create
+    update_service = services.pricelist_update
+    success_url_name = "products:pricelist-detail"
+    list_url_name = "products:pricelist-list"
+
+
+@require_POST
+def pricelist_set_price(request, pk):
+    price_list = PriceListDetailView(request=request).get_object(pk)
+    form = PriceItemForm(request.POST, user=request.user)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {errors[0]}")
+        return redirect("products:pricelist-detail", pk=pk)
+    try:
+        services.pricelist_set_price(actor=request.user, price_list=price_list, **form.cleaned_data)
+    except Invalid as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Price saved."))
+    return redirect("products:pricelist-detail", pk=pk)
+
+
+@require_POST
+def pricelist_remove_price(request, pk, item_pk):
+    price_list = PriceListDetailView(request=request).get_object(pk)
+    try:
+        item = pricelist_items(actor=request.user, price_list=price_list).get(pk=item_pk)
+    except PriceListItem.DoesNotExist:
+        raise NotFound(_("Price not found.")) from None
+    services.pricelist_remove_price(actor=request.user, item=item)
+    messages.success(request, _("Price removed."))
+    return redirect("products:pricelist-detail", pk=pk)
