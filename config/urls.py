@@ -18,14 +18,23 @@ urlpatterns = [
     path("healthz", login_not_required(healthz), name="healthz"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password/", auth_views.PasswordChangeView.as_view(
-        template_name="registration/password_change.html", success_url="/"), name="password-change"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="registration/password_change.html", success_url="/"
+        ),
+        name="password-change",
+    ),
     path("i18n/setlang/", system.set_language_view, name="set_language"),
     path("", include("crm.core.urls")),
     path("org/", include("crm.org.urls")),
     path("products/", include("crm.products.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        name="api-docs",
+    ),
     path("admin/", admin.site.urls),
 ]

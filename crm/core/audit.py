@@ -28,11 +28,15 @@ def snapshot(obj) -> dict:
     return data
 
 
-def audit_record(*, actor, obj, action: str, before: dict | None = None, note: str = "") -> AuditEvent:
+def audit_record(
+    *, actor, obj, action: str, before: dict | None = None, note: str = ""
+) -> AuditEvent:
     after = snapshot(obj) if action != AuditEvent.Action.DELETE else {}
     before = before or {}
     keys = sorted(set(before) | set(after))
-    changes = {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+    changes = {
+        k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)
+    }
     if action == AuditEvent.Action.UPDATE:
         changes.pop("version", None)
     return AuditEvent.objects.create(
@@ -50,10 +54,14 @@ def history_for(obj, *, hidden: frozenset[str] = frozenset()):
     """A record's audit events, newest first, with hidden fields' values removed."""
     events = list(
         AuditEvent.objects.filter(
-            content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+            content_type=ContentType.objects.get_for_model(
+                obj, for_concrete_model=False
+            ),
             object_id=str(obj.pk),
         ).select_related("actor")[:200]
     )
     for event in events:
-        event.visible_changes = {k: v for k, v in event.changes.items() if k not in hidden}
+        event.visible_changes = {
+            k: v for k, v in event.changes.items() if k not in hidden
+        }
     return events

@@ -28,7 +28,9 @@ class Conflict(DomainError):
 def invalid_from_django(error) -> Invalid:
     """Turn a Django ValidationError into an Invalid carrying its per-field messages."""
     if hasattr(error, "message_dict"):
-        fields = {name: [str(m) for m in msgs] for name, msgs in error.message_dict.items()}
+        fields = {
+            name: [str(m) for m in msgs] for name, msgs in error.message_dict.items()
+        }
         first = next(iter(fields.values()), [""])[0]
         return Invalid(first, fields=fields)
     return Invalid("; ".join(str(m) for m in error.messages))

@@ -39,18 +39,26 @@ def _params(raw: dict) -> QueryDict:
 def render_export(spec: ListSpec, user, params, fmt: str, progress=None) -> bytes:
     qs, _filterset = spec.queryset(user, params)
     rows = spec.export_rows(user, qs)
-    return write_xlsx(rows, spec.title or spec.key, progress) if fmt == "xlsx" else write_csv(rows)
+    return (
+        write_xlsx(rows, spec.title or spec.key, progress)
+        if fmt == "xlsx"
+        else write_csv(rows)
+    )
 
 
 def export_filename(spec: ListSpec, fmt: str) -> str:
     return f"{spec.key.replace('.', '-')}-{timezone.localtime():%Y%m%d-%H%M%S}.{fmt}"
 
 
-def export_start(*, actor, key: str, params: dict, fmt: str) -> tuple[bytes | None, ExportJob | None]:
+def export_start(
+    *, actor, key: str, params: dict, fmt: str
+) -> tuple[bytes | None, ExportJob | None]:
     """Export a list as the user sees it. Returns (file, None) when small, (None, job) when large."""
     authorize(actor, "core.export_data")
     if fmt not in FORMATS:
-        raise Invalid(_("Unknown export format."), fields={"format": [_("Choose xlsx or csv.")]})
+        raise Invalid(
+            _("Unknown export format."), fields={"format": [_("Choose xlsx or csv.")]}
+        )
     spec = _spec(key)
     authorize(actor, spec.view_perm)
     query = _params(params)
@@ -59,7 +67,9 @@ def export_start(*, actor, key: str, params: dict, fmt: str) -> tuple[bytes | No
     if qs[: limit + 1].count() <= limit:
         return render_export(spec, actor, query, fmt), None
     with transaction.atomic():
-        job = ExportJob.objects.create(user=actor, list_key=key, params=params, file_format=fmt)
+        job = ExportJob.objects.create(
+            user=actor, list_key=key, params=params, file_format=fmt
+        )
         transaction.on_commit(lambda: _dispatch(job.pk))
     return None, job
 
@@ -86,7 +96,9 @@ def export_run(job_id: int) -> ExportJob:
     try:
         data = render_export(spec, job.user, query, job.file_format, progress)
     except Exception as exc:
-        ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED, error=str(exc)[:2000])
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportJob.Status.FAILED, error=str(exc)[:2000]
+        )
         raise
     job.file.save(export_filename(spec, job.file_format), ContentFile(data), save=False)
     job.status, job.done = ExportJob.Status.DONE, job.total

@@ -29,7 +29,11 @@ class FieldRights:
 
 def field_rights(user, model) -> FieldRights:
     label = model._meta.label_lower
-    hidden = {name for name, perm in getattr(model, "permission_fields", {}).items() if not can(user, perm)}
+    hidden = {
+        name
+        for name, perm in getattr(model, "permission_fields", {}).items()
+        if not can(user, perm)
+    }
     readonly: set[str] = set()
     if user.is_authenticated and not user.is_superuser:
         for name, mode in user.field_modes(label).items():

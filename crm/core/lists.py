@@ -24,7 +24,9 @@ class Column:
     name: str  # attribute path on the row, dotted: "category.name"
     label: str
     sort: str | None = None  # order_by expression, None if the column cannot be sorted
-    field: str | None = None  # model field governed by field rights (default: first path segment)
+    field: str | None = (
+        None  # model field governed by field rights (default: first path segment)
+    )
     link: bool = False  # render as a link to the row's detail page
     choices: bool = False  # render get_<name>_display()
 
@@ -90,7 +92,9 @@ class ListSpec:
     def search(self, qs: QuerySet, term: str) -> QuerySet:
         if not term or not self.search_fields:
             return qs
-        return qs.filter(reduce(or_, (Q(**{f"{f}__icontains": term}) for f in self.search_fields)))
+        return qs.filter(
+            reduce(or_, (Q(**{f"{f}__icontains": term}) for f in self.search_fields))
+        )
 
     def columns_for(self, user) -> list[Column]:
         hidden = field_rights(user, self.model).hidden
@@ -158,7 +162,11 @@ def export_value(value):
         from django.utils import timezone
 
         value = timezone.localtime(value).replace(tzinfo=None)
-    if isinstance(value, str | int | float) or hasattr(value, "quantize") or hasattr(value, "isoformat"):
+    if (
+        isinstance(value, str | int | float)
+        or hasattr(value, "quantize")
+        or hasattr(value, "isoformat")
+    ):
         if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
             return "'" + value
         return value

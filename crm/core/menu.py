@@ -40,9 +40,22 @@ def menu_for(user, current_path: str) -> list[dict]:
                 url = reverse(item.url_name)
             except NoReverseMatch:
                 continue
-            items.append({"label": item.label, "url": url, "icon": item.icon,
-                          "active": current_path.startswith(url) and url != "/"})
+            items.append(
+                {
+                    "label": item.label,
+                    "url": url,
+                    "icon": item.icon,
+                    "active": current_path.startswith(url) and url != "/",
+                }
+            )
         if items:
-            result.append({"key": section.key, "label": section.label, "icon": section.icon, "items": items,
-                           "active": any(i["active"] for i in items)})
+            result.append(
+                {
+                    "key": section.key,
+                    "label": section.label,
+                    "icon": section.icon,
+                    "items": items,
+                    "active": any(i["active"] for i in items),
+                }
+            )
     return result

@@ -31,11 +31,18 @@ class DomainErrorMiddleware:
         if not isinstance(exc, DomainError):
             return None
         if exc.status in (403, 404):
-            return render(request, f"{exc.status}.html", {"message": exc.message}, status=exc.status)
+            return render(
+                request,
+                f"{exc.status}.html",
+                {"message": exc.message},
+                status=exc.status,
+            )
         if getattr(request, "htmx", False):
             return HttpResponse(exc.message, status=exc.status)
         messages.error(request, exc.message)
         back = request.META.get("HTTP_REFERER", "")
-        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}
+        ):
             back = "/"
         return redirect(back)

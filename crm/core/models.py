@@ -20,12 +20,20 @@ class Owned(models.Model):
     """A business record belongs to an employee and a department; data scopes filter on both."""
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
-        related_name="+", null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     department = models.ForeignKey(
-        "org.Department", verbose_name=_("department"), on_delete=models.PROTECT,
-        related_name="+", null=True, blank=True,
+        "org.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
 
     objects = ScopedQuerySet.as_manager()
@@ -52,10 +60,16 @@ class TreeNode(models.Model):
     """A node of a tree stored with a materialised path (`/1/7/23/`): a subtree is one prefix query."""
 
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="children",
+        "self",
+        verbose_name=_("parent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
     )
-    path = models.CharField(_("path"), max_length=255, db_index=True, editable=False, default="")
+    path = models.CharField(
+        _("path"), max_length=255, db_index=True, editable=False, default=""
+    )
     depth = models.PositiveSmallIntegerField(_("depth"), default=0, editable=False)
 
     class Meta:
@@ -76,11 +90,17 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("actor"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     action = models.CharField(_("action"), max_length=32)
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+"
+    )
     object_id = models.CharField(_("object id"), max_length=64)
     object_repr = models.CharField(_("object"), max_length=255)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
@@ -90,7 +110,11 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["content_type", "object_id", "-at"], name="audit_target_idx")]
+        indexes = [
+            models.Index(
+                fields=["content_type", "object_id", "-at"], name="audit_target_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
@@ -136,11 +160,15 @@ class ExportJob(TimeStamped):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
     list_key = models.CharField(_("list"), max_length=64)
     params = models.JSONField(_("parameters"), default=dict)
     file_format = models.CharField(_("format"), max_length=8)
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
     total = models.PositiveIntegerField(_("rows"), default=0)
     done = models.PositiveIntegerField(_("rows written"), default=0)
     file = models.FileField(_("file"), upload_to="exports/%Y/%m/", blank=True)
@@ -157,7 +185,13 @@ class ExportJob(TimeStamped):
 
     @property
     def percent(self) -> int:
-        return 100 if self.status == self.Status.DONE else int(100 * self.done / self.total) if self.total else 0
+        return (
+            100
+            if self.status == self.Status.DONE
+            else int(100 * self.done / self.total)
+            if self.total
+            else 0
+        )
 
 
 class SpecialPermissions(models.Model):
@@ -174,3 +208,6 @@ class SpecialPermissions(models.Model):
             ("approve_discount", _("Approve discounts")),
             ("manage_system", _("Manage system settings")),
         ]
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)

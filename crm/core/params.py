@@ -28,7 +28,7 @@ class Param:
     label: str | Promise
     kind: type  # int, str, bool
     default: Any
-    group: str | Promise = _l("General")
+    group: str | Promise = _l("General")  # noqa: RUF009 - a lazy string, evaluated per request
     min: int | None = None
     max: int | None = None
     email: bool = False
@@ -62,7 +62,9 @@ class Param:
             except ValidationError:
                 raise ValueError(_("Enter a valid e-mail address.")) from None
         if self.choices and value not in self.choices:
-            raise ValueError(_("Choose one of: %(c)s.") % {"c": ", ".join(self.choices)})
+            raise ValueError(
+                _("Choose one of: %(c)s.") % {"c": ", ".join(self.choices)}
+            )
         return value
 
 
@@ -76,12 +78,32 @@ def register(*params: Param) -> None:
 
 _DOC = _l("Decimal places")
 register(
-    Param("admin_email", _l("Administrator e-mail"), str, "admin@example.com", email=True),
-    Param("receivable_reminder_days", _l("Receivable reminder days"), int, 7, min=0, max=365,
-          group=_l("Reminders"), help=_l("Remind owners this many days before an instalment is due.")),
-    Param("birthday_reminder_days", _l("Birthday reminder days"), int, 3, min=0, max=60,
-          group=_l("Reminders"), help=_l("Remind the responsible employee this many days ahead.")),
-    Param("decimals_contract", _l("Contract amounts"), int, 2, min=0, max=6, group=_DOC),
+    Param(
+        "admin_email", _l("Administrator e-mail"), str, "admin@example.com", email=True
+    ),
+    Param(
+        "receivable_reminder_days",
+        _l("Receivable reminder days"),
+        int,
+        7,
+        min=0,
+        max=365,
+        group=_l("Reminders"),
+        help=_l("Remind owners this many days before an instalment is due."),
+    ),
+    Param(
+        "birthday_reminder_days",
+        _l("Birthday reminder days"),
+        int,
+        3,
+        min=0,
+        max=60,
+        group=_l("Reminders"),
+        help=_l("Remind the responsible employee this many days ahead."),
+    ),
+    Param(
+        "decimals_contract", _l("Contract amounts"), int, 2, min=0, max=6, group=_DOC
+    ),
     Param("decimals_order", _l("Order amounts"), int, 2, min=0, max=6, group=_DOC),
     Param("decimals_quote", _l("Quote amounts"), int, 2, min=0, max=6, group=_DOC),
     Param("decimals_product", _l("Product prices"), int, 2, min=0, max=6, group=_DOC),
@@ -122,12 +144,19 @@ def params_update(*, actor, values: dict[str, Any]) -> dict[str, Any]:
         raise Invalid(_("Some parameters are invalid."), fields=errors)
     current = all_params()
     for key, value in cleaned.items():
-        if current.get(key) == value and SystemParameter.objects.filter(key=key).exists():
+        if (
+            current.get(key) == value
+            and SystemParameter.objects.filter(key=key).exists()
+        ):
             continue
         obj = SystemParameter.objects.filter(key=key).first()
         before = snapshot(obj) if obj else {"key": key, "value": current.get(key)}
-        obj, _created = SystemParameter.objects.update_or_create(key=key, defaults={"value": value})
-        audit_record(actor=actor, obj=obj, action=AuditEvent.Action.UPDATE, before=before)
+        obj, _created = SystemParameter.objects.update_or_create(
+            key=key, defaults={"value": value}
+        )
+        audit_record(
+            actor=actor, obj=obj, action=AuditEvent.Action.UPDATE, before=before
+        )
     transaction.on_commit(lambda: cache.delete(CACHE_KEY))
     cache.delete(CACHE_KEY)
     return cleaned

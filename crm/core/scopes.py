@@ -38,7 +38,9 @@ def data_scopes(user, domain: str) -> set[str]:
     return user.data_scopes(domain)
 
 
-def scope_q(user, domain: str, *, owner: str = "owner", department: str = "department") -> Q | None:
+def scope_q(
+    user, domain: str, *, owner: str = "owner", department: str = "department"
+) -> Q | None:
     """A Q selecting the rows visible to `user`; None means everything. Empty scope sees nothing."""
     scopes = data_scopes(user, domain)
     if DataScope.ALL in scopes:

@@ -33,11 +33,17 @@ def _full_clean(obj, exclude=None) -> None:
 def record_create(*, actor, model, data: dict, perm: str, note: str = ""):
     """Create a record from plain field values; owner/department default to the actor's."""
     authorize(actor, perm)
-    _check_field_rights(actor, model, {k: v for k, v in data.items() if v not in (None, "")})
+    _check_field_rights(
+        actor, model, {k: v for k, v in data.items() if v not in (None, "")}
+    )
     obj = model(**data)
     if hasattr(obj, "owner_id") and not obj.owner_id and actor.is_authenticated:
         obj.owner = actor
-    if hasattr(obj, "department_id") and not obj.department_id and getattr(actor, "department_id", None):
+    if (
+        hasattr(obj, "department_id")
+        and not obj.department_id
+        and getattr(actor, "department_id", None)
+    ):
         obj.department_id = actor.department_id
     _full_clean(obj)
     with transaction.atomic():
@@ -46,7 +52,9 @@ def record_create(*, actor, model, data: dict, perm: str, note: str = ""):
     return obj
 
 
-def record_update(*, actor, obj, data: dict, perm: str, version: int | None = None, note: str = ""):
+def record_update(
+    *, actor, obj, data: dict, perm: str, version: int | None = None, note: str = ""
+):
     """Apply changes to a record under lock; a stale `version` is refused with Conflict (409)."""
     authorize(actor, perm)
     model = type(obj)
@@ -54,13 +62,22 @@ def record_update(*, actor, obj, data: dict, perm: str, version: int | None = No
         locked = model.objects.select_for_update().get(pk=obj.pk)
         if hasattr(locked, "version"):
             if version is None:
-                raise Conflict(_("The record version is missing."), fields={"version": [_("Required.")]})
+                raise Conflict(
+                    _("The record version is missing."),
+                    fields={"version": [_("Required.")]},
+                )
             if int(version) != locked.version:
                 raise Conflict(
-                    _("This record was changed by someone else in the meantime. "
-                      "Reload it and apply your change again."),
-                    fields={"version": [_("Stale version %(v)s; current is %(c)s.") %
-                                        {"v": version, "c": locked.version}]},
+                    _(
+                        "This record was changed by someone else in the meantime. "
+                        "Reload it and apply your change again."
+                    ),
+                    fields={
+                        "version": [
+                            _("Stale version %(v)s; current is %(c)s.")
+                            % {"v": version, "c": locked.version}
+                        ]
+                    },
                 )
         _check_field_rights(actor, model, data, locked)
         before = snapshot(locked)
@@ -70,7 +87,13 @@ def record_update(*, actor, obj, data: dict, perm: str, version: int | None = No
         if hasattr(locked, "version"):
             locked.version += 1
         locked.save()
-        audit_record(actor=actor, obj=locked, action=AuditEvent.Action.UPDATE, before=before, note=note)
+        audit_record(
+            actor=actor,
+            obj=locked,
+            action=AuditEvent.Action.UPDATE,
+            before=before,
+            note=note,
+        )
     return locked
 
 
@@ -79,5 +102,11 @@ def record_delete(*, actor, obj, perm: str, note: str = "") -> None:
     authorize(actor, perm)
     with transaction.atomic():
         before = snapshot(obj)
-        audit_record(actor=actor, obj=obj, action=AuditEvent.Action.DELETE, before=before, note=note)
+        audit_record(
+            actor=actor,
+            obj=obj,
+            action=AuditEvent.Action.DELETE,
+            before=before,
+            note=note,
+        )
         obj.delete()

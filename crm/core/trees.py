@@ -17,9 +17,13 @@ def tree_place(node) -> None:
 
 def tree_move(node, new_parent) -> None:
     """Move a node and its whole subtree under `new_parent` (None: to the root)."""
-    if new_parent is not None and (new_parent.pk == node.pk or new_parent.path.startswith(node.path)):
-        raise Invalid(_("A node cannot be moved under itself or its own descendant."),
-                      fields={"parent": [_("Choose a node outside this subtree.")]})
+    if new_parent is not None and (
+        new_parent.pk == node.pk or new_parent.path.startswith(node.path)
+    ):
+        raise Invalid(
+            _("A node cannot be moved under itself or its own descendant."),
+            fields={"parent": [_("Choose a node outside this subtree.")]},
+        )
     model = type(node)
     old_path, old_depth = node.path, node.depth
     new_path = f"{new_parent.path if new_parent else '/'}{node.pk}/"
@@ -33,4 +37,6 @@ def tree_move(node, new_parent) -> None:
 
 
 def subtree_ids(model, node) -> list[int]:
-    return list(model.objects.filter(path__startswith=node.path).values_list("pk", flat=True))
+    return list(
+        model.objects.filter(path__startswith=node.path).values_list("pk", flat=True)
+    )

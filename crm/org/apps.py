@@ -10,10 +10,35 @@ class OrgConfig(AppConfig):
     def ready(self):
         from crm.core.menu import MenuItem, MenuSection, register_section
 
-        register_section(MenuSection("system", _("System setup"), "gear", order=900, items=[
-            MenuItem(_("Departments"), "org:department-tree", "org.view_department", "diagram-3"),
-            MenuItem(_("Employees"), "org:employee-list", "org.view_user", "people"),
-            MenuItem(_("Roles & permissions"), "org:role-list", "org.view_role", "shield-lock"),
-            MenuItem(_("System parameters"), "core:parameters", "core.manage_system", "sliders"),
-            MenuItem(_("API documentation"), "api-docs", None, "braces"),
-        ]))
+        register_section(
+            MenuSection(
+                "system",
+                _("System setup"),
+                "gear",
+                order=900,
+                items=[
+                    MenuItem(
+                        _("Departments"),
+                        "org:department-tree",
+                        "org.view_department",
+                        "diagram-3",
+                    ),
+                    MenuItem(
+                        _("Employees"), "org:employee-list", "org.view_user", "people"
+                    ),
+                    MenuItem(
+                        _("Roles & permissions"),
+                        "org:role-list",
+                        "org.view_role",
+                        "shield-lock",
+                    ),
+                    MenuItem(
+                        _("System parameters"),
+                        "core:parameters",
+                        "core.manage_system",
+                        "sliders",
+                    ),
+                    MenuItem(_("API documentation"), "api-docs", None, "braces"),
+                ],
+            )
+        )

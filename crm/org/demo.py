@@ -14,36 +14,75 @@ DEMO_PASSWORD = "Demo@2026"
 K = Department.Kind
 
 # (name, kind, children)
-TREE = ("华夏智造集团", K.GROUP, [
-    ("集团总部", K.HQ, [
-        ("销售管理部", K.OTHER, []),
-        ("渠道管理部", K.OTHER, []),
-        ("市场部", K.OTHER, []),
-        ("客户服务部", K.OTHER, []),
-        ("财务部", K.OTHER, []),
-        ("信息技术部", K.OTHER, []),
-    ]),
-    ("苏州智能装备工厂", K.FACTORY, [
-        ("总装车间", K.WORKSHOP, [("总装一组", K.WORKSHOP_GROUP, []), ("总装二组", K.WORKSHOP_GROUP, [])]),
-        ("质检车间", K.WORKSHOP, []),
-    ]),
-    ("华东销售有限公司", K.SUBSIDIARY, [
-        ("上海分公司", K.BRANCH, [("浦东办事处", K.OFFICE, []), ("闵行办事处", K.OFFICE, [])]),
-        ("杭州分公司", K.BRANCH, [("宁波办事处", K.OFFICE, [])]),
-        ("南京智造服务有限公司", K.SUB_SUBSIDIARY, []),
-    ]),
-    ("华南销售有限公司", K.SUBSIDIARY, [
-        ("广州分公司", K.BRANCH, [("佛山办事处", K.OFFICE, [])]),
-        ("深圳分公司", K.BRANCH, []),
-    ]),
-    ("华北销售有限公司", K.SUBSIDIARY, [
-        ("北京分公司", K.BRANCH, [("天津办事处", K.OFFICE, [])]),
-        ("济南分公司", K.BRANCH, []),
-    ]),
-    ("西南销售有限公司", K.SUBSIDIARY, [
-        ("成都分公司", K.BRANCH, [("重庆办事处", K.OFFICE, [])]),
-    ]),
-])
+TREE = (
+    "华夏智造集团",
+    K.GROUP,
+    [
+        (
+            "集团总部",
+            K.HQ,
+            [
+                ("销售管理部", K.OTHER, []),
+                ("渠道管理部", K.OTHER, []),
+                ("市场部", K.OTHER, []),
+                ("客户服务部", K.OTHER, []),
+                ("财务部", K.OTHER, []),
+                ("信息技术部", K.OTHER, []),
+            ],
+        ),
+        (
+            "苏州智能装备工厂",
+            K.FACTORY,
+            [
+                (
+                    "总装车间",
+                    K.WORKSHOP,
+                    [
+                        ("总装一组", K.WORKSHOP_GROUP, []),
+                        ("总装二组", K.WORKSHOP_GROUP, []),
+                    ],
+                ),
+                ("质检车间", K.WORKSHOP, []),
+            ],
+        ),
+        (
+            "华东销售有限公司",
+            K.SUBSIDIARY,
+            [
+                (
+                    "上海分公司",
+                    K.BRANCH,
+                    [("浦东办事处", K.OFFICE, []), ("闵行办事处", K.OFFICE, [])],
+                ),
+                ("杭州分公司", K.BRANCH, [("宁波办事处", K.OFFICE, [])]),
+                ("南京智造服务有限公司", K.SUB_SUBSIDIARY, []),
+            ],
+        ),
+        (
+            "华南销售有限公司",
+            K.SUBSIDIARY,
+            [
+                ("广州分公司", K.BRANCH, [("佛山办事处", K.OFFICE, [])]),
+                ("深圳分公司", K.BRANCH, []),
+            ],
+        ),
+        (
+            "华北销售有限公司",
+            K.SUBSIDIARY,
+            [
+                ("北京分公司", K.BRANCH, [("天津办事处", K.OFFICE, [])]),
+                ("济南分公司", K.BRANCH, []),
+            ],
+        ),
+        (
+            "西南销售有限公司",
+            K.SUBSIDIARY,
+            [
+                ("成都分公司", K.BRANCH, [("重庆办事处", K.OFFICE, [])]),
+            ],
+        ),
+    ],
+)
 
 ALL = {d: DataScope.ALL for d in DOMAINS}
 
@@ -64,30 +103,84 @@ def _perms(*patterns):
     return result
 
 
-VIEW_CATALOGUE = ("products.view_product", "products.view_category", "products.view_pricelist",
-                  "org.view_department", "org.view_user")
+VIEW_CATALOGUE = (
+    "products.view_product",
+    "products.view_category",
+    "products.view_pricelist",
+    "org.view_department",
+    "org.view_user",
+)
 ROLES = {
-    "系统管理员": ("Administrator: everything, including system setup.", ALL,
-               ("core.*", "org.*", "products.*"), {}),
-    "总经理": ("Executive: sees the whole company.", ALL,
-            (*VIEW_CATALOGUE, "core.export_data", "products.view_cost", "core.approve_discount"), {}),
-    "销售总监": ("Sales director: own subsidiary and below.", _scopes(DataScope.DEPARTMENT_TREE, products=DataScope.ALL,
-                                                           org=DataScope.ALL),
-             (*VIEW_CATALOGUE, "core.export_data", "core.approve_discount", "core.merge_records"), {}),
-    "销售经理": ("Sales manager: department and below.", _scopes(DataScope.DEPARTMENT_TREE, products=DataScope.ALL,
-                                                         org=DataScope.DEPARTMENT_TREE),
-             (*VIEW_CATALOGUE, "core.export_data", "core.approve_discount"), {}),
-    "销售代表": ("Sales rep: own records.", _scopes(DataScope.OWN, products=DataScope.ALL, org=DataScope.DEPARTMENT),
-             VIEW_CATALOGUE, {"products.product": {"list_price": "readonly"}}),
-    "渠道经理": ("Channel manager: own partners.", _scopes(DataScope.SUBORDINATES, products=DataScope.ALL,
-                                                     org=DataScope.DEPARTMENT),
-             (*VIEW_CATALOGUE, "core.export_data"), {}),
-    "客服专员": ("Service agent.", _scopes(DataScope.DEPARTMENT, products=DataScope.ALL),
-             VIEW_CATALOGUE, {"org.user": {"mobile": "hidden"}}),
-    "财务专员": ("Finance: all sales figures and product cost.", _scopes(DataScope.ALL),
-             (*VIEW_CATALOGUE, "core.export_data", "products.view_cost"), {}),
-    "产品经理": ("Product manager: maintains the catalogue and price lists.", _scopes(DataScope.ALL),
-             (*VIEW_CATALOGUE, "products.*", "core.export_data"), {}),
+    "系统管理员": (
+        "Administrator: everything, including system setup.",
+        ALL,
+        ("core.*", "org.*", "products.*"),
+        {},
+    ),
+    "总经理": (
+        "Executive: sees the whole company.",
+        ALL,
+        (
+            *VIEW_CATALOGUE,
+            "core.export_data",
+            "products.view_cost",
+            "core.approve_discount",
+        ),
+        {},
+    ),
+    "销售总监": (
+        "Sales director: own subsidiary and below.",
+        _scopes(DataScope.DEPARTMENT_TREE, products=DataScope.ALL, org=DataScope.ALL),
+        (
+            *VIEW_CATALOGUE,
+            "core.export_data",
+            "core.approve_discount",
+            "core.merge_records",
+        ),
+        {},
+    ),
+    "销售经理": (
+        "Sales manager: department and below.",
+        _scopes(
+            DataScope.DEPARTMENT_TREE,
+            products=DataScope.ALL,
+            org=DataScope.DEPARTMENT_TREE,
+        ),
+        (*VIEW_CATALOGUE, "core.export_data", "core.approve_discount"),
+        {},
+    ),
+    "销售代表": (
+        "Sales rep: own records.",
+        _scopes(DataScope.OWN, products=DataScope.ALL, org=DataScope.DEPARTMENT),
+        VIEW_CATALOGUE,
+        {"products.product": {"list_price": "readonly"}},
+    ),
+    "渠道经理": (
+        "Channel manager: own partners.",
+        _scopes(
+            DataScope.SUBORDINATES, products=DataScope.ALL, org=DataScope.DEPARTMENT
+        ),
+        (*VIEW_CATALOGUE, "core.export_data"),
+        {},
+    ),
+    "客服专员": (
+        "Service agent.",
+        _scopes(DataScope.DEPARTMENT, products=DataScope.ALL),
+        VIEW_CATALOGUE,
+        {"org.user": {"mobile": "hidden"}},
+    ),
+    "财务专员": (
+        "Finance: all sales figures and product cost.",
+        _scopes(DataScope.ALL),
+        (*VIEW_CATALOGUE, "core.export_data", "products.view_cost"),
+        {},
+    ),
+    "产品经理": (
+        "Product manager: maintains the catalogue and price lists.",
+        _scopes(DataScope.ALL),
+        (*VIEW_CATALOGUE, "products.*", "core.export_data"),
+        {},
+    ),
 }
 
 # username, name-or-None (None: Faker), department, position, role, supervisor username
@@ -95,7 +188,14 @@ PEOPLE = [
     ("admin", "系统管理员", "信息技术部", "系统管理员", "系统管理员", None),
     ("ceo", "王建国", "集团总部", "总经理", "总经理", None),
     ("sales_director", "李思远", "销售管理部", "销售总监", "销售总监", "ceo"),
-    ("manager", "张伟", "华东销售有限公司", "华东区销售经理", "销售经理", "sales_director"),
+    (
+        "manager",
+        "张伟",
+        "华东销售有限公司",
+        "华东区销售经理",
+        "销售经理",
+        "sales_director",
+    ),
     ("rep", "刘洋", "上海分公司", "销售代表", "销售代表", "manager"),
     ("channel", "陈静", "渠道管理部", "渠道经理", "渠道经理", "sales_director"),
     ("finance", "赵敏", "财务部", "财务专员", "财务专员", "ceo"),
@@ -103,13 +203,27 @@ PEOPLE = [
     ("service", "周婷", "客户服务部", "客服专员", "客服专员", "ceo"),
 ]
 BRANCH_STAFF = [
-    ("华南销售有限公司", "销售经理"), ("华北销售有限公司", "销售经理"), ("西南销售有限公司", "销售经理"),
-    ("上海分公司", "销售代表"), ("浦东办事处", "销售代表"), ("闵行办事处", "销售代表"),
-    ("杭州分公司", "销售代表"), ("宁波办事处", "销售代表"), ("广州分公司", "销售代表"),
-    ("佛山办事处", "销售代表"), ("深圳分公司", "销售代表"), ("北京分公司", "销售代表"),
-    ("天津办事处", "销售代表"), ("济南分公司", "销售代表"), ("成都分公司", "销售代表"),
-    ("重庆办事处", "销售代表"), ("渠道管理部", "渠道经理"), ("渠道管理部", "渠道经理"),
-    ("客户服务部", "客服专员"), ("南京智造服务有限公司", "客服专员"), ("市场部", "销售代表"),
+    ("华南销售有限公司", "销售经理"),
+    ("华北销售有限公司", "销售经理"),
+    ("西南销售有限公司", "销售经理"),
+    ("上海分公司", "销售代表"),
+    ("浦东办事处", "销售代表"),
+    ("闵行办事处", "销售代表"),
+    ("杭州分公司", "销售代表"),
+    ("宁波办事处", "销售代表"),
+    ("广州分公司", "销售代表"),
+    ("佛山办事处", "销售代表"),
+    ("深圳分公司", "销售代表"),
+    ("北京分公司", "销售代表"),
+    ("天津办事处", "销售代表"),
+    ("济南分公司", "销售代表"),
+    ("成都分公司", "销售代表"),
+    ("重庆办事处", "销售代表"),
+    ("渠道管理部", "渠道经理"),
+    ("渠道管理部", "渠道经理"),
+    ("客户服务部", "客服专员"),
+    ("南京智造服务有限公司", "客服专员"),
+    ("市场部", "销售代表"),
 ]
 
 
@@ -138,8 +252,14 @@ def load() -> str:
 
     roles = {}
     for name, (description, scopes, perm_patterns, rights) in ROLES.items():
-        role, _created = Role.objects.get_or_create(name=name, defaults={"description": description})
-        role.description, role.data_scopes, role.field_rights = description, scopes, rights
+        role, _created = Role.objects.get_or_create(
+            name=name, defaults={"description": description}
+        )
+        role.description, role.data_scopes, role.field_rights = (
+            description,
+            scopes,
+            rights,
+        )
         role.save()
         role.permissions.set(_perms(*perm_patterns))
         roles[name] = role
@@ -149,13 +269,19 @@ def load() -> str:
     def person(username, name, dept, position, role, supervisor):
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = User(username=username, name=name, department=depts[dept], position=position,
-                        mobile=f"1{rng.choice('3589')}{rng.randrange(10**8, 10**9)}",
-                        phone=f"021-{rng.randrange(5000_0000, 6999_9999)}",
-                        email=f"{username}@huaxia-demo.cn",
-                        employee_no=f"E{User.objects.count() + 1:04d}",
-                        supervisor=users.get(supervisor), is_superuser=(username == "admin"),
-                        is_staff=(username == "admin"))
+            user = User(
+                username=username,
+                name=name,
+                department=depts[dept],
+                position=position,
+                mobile=f"1{rng.choice('3589')}{rng.randrange(10**8, 10**9)}",
+                phone=f"021-{rng.randrange(5000_0000, 6999_9999)}",
+                email=f"{username}@huaxia-demo.cn",
+                employee_no=f"E{User.objects.count() + 1:04d}",
+                supervisor=users.get(supervisor),
+                is_superuser=(username == "admin"),
+                is_staff=(username == "admin"),
+            )
             user.set_password(DEMO_PASSWORD)
             user.save()
         user.groups.set([roles[role]])
@@ -167,10 +293,28 @@ def load() -> str:
     managers = {"华东销售有限公司": "manager"}
     for i, (dept, role) in enumerate(BRANCH_STAFF, start=1):
         name = fake.name()
-        subsidiary = next((d for d in ("华南销售有限公司", "华北销售有限公司", "西南销售有限公司", "华东销售有限公司")
-                           if depts[dept].path.startswith(depts[d].path)), None)
-        supervisor = "channel" if role == "渠道经理" else ("sales_director" if role == "销售经理" else
-                                                        managers.get(subsidiary, "manager"))
+        subsidiary = next(
+            (
+                d
+                for d in (
+                    "华南销售有限公司",
+                    "华北销售有限公司",
+                    "西南销售有限公司",
+                    "华东销售有限公司",
+                )
+                if depts[dept].path.startswith(depts[d].path)
+            ),
+            None,
+        )
+        supervisor = (
+            "channel"
+            if role == "渠道经理"
+            else (
+                "sales_director"
+                if role == "销售经理"
+                else managers.get(subsidiary, "manager")
+            )
+        )
         user = person(f"emp{i:02d}", name, dept, role, role, supervisor)
         if role == "销售经理":
             managers[dept] = user.username

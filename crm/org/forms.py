@@ -13,31 +13,56 @@ class DepartmentForm(RecordForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["parent"].queryset = Department.objects.filter(is_active=True)
-        self.fields["parent"].label_from_instance = lambda d: f"{'　' * d.depth}{d.name}"
+        self.fields["parent"].label_from_instance = lambda d: (
+            f"{'　' * d.depth}{d.name}"
+        )
 
 
 class EmployeeForm(RecordForm):
     roles = forms.ModelMultipleChoiceField(
-        label=_("roles"), queryset=Role.objects.all(), required=False, widget=forms.CheckboxSelectMultiple)
-    password = forms.CharField(label=_("password"), widget=forms.PasswordInput, required=False,
-                               help_text=_("At least 8 characters, not only digits, not a common password."))
+        label=_("roles"),
+        queryset=Role.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    password = forms.CharField(
+        label=_("password"),
+        widget=forms.PasswordInput,
+        required=False,
+        help_text=_("At least 8 characters, not only digits, not a common password."),
+    )
 
     class Meta:
         model = User
-        fields = ["username", "name", "employee_no", "department", "supervisor", "position",
-                  "mobile", "phone", "email"]
+        fields = [
+            "username",
+            "name",
+            "employee_no",
+            "department",
+            "supervisor",
+            "position",
+            "mobile",
+            "phone",
+            "email",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["roles"].widget.attrs = {}
         self.fields["department"].required = True
         self.fields["department"].queryset = Department.objects.filter(is_active=True)
-        self.fields["department"].label_from_instance = lambda d: f"{'　' * d.depth}{d.name}"
-        self.fields["supervisor"].queryset = User.objects.filter(is_active=True).order_by("name")
+        self.fields["department"].label_from_instance = lambda d: (
+            f"{'　' * d.depth}{d.name}"
+        )
+        self.fields["supervisor"].queryset = User.objects.filter(
+            is_active=True
+        ).order_by("name")
         if self.instance.pk:
             self.fields.pop("password")
             self.fields["username"].disabled = True
-            self.initial["roles"] = list(self.instance.groups.values_list("pk", flat=True))
+            self.initial["roles"] = list(
+                self.instance.groups.values_list("pk", flat=True)
+            )
         else:
             self.fields["password"].required = True
 

@@ -24,7 +24,9 @@ class Department(TreeNode, TimeStamped):
         OTHER = "other", _("Other")
 
     name = models.CharField(_("name"), max_length=100)
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER
+    )
     code = models.CharField(_("code"), max_length=32, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -49,12 +51,20 @@ class User(AbstractUser):
     name = models.CharField(_("full name"), max_length=50, blank=True)
     employee_no = models.CharField(_("employee number"), max_length=32, blank=True)
     department = models.ForeignKey(
-        Department, verbose_name=_("department"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="employees",
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="employees",
     )
     supervisor = models.ForeignKey(
-        "self", verbose_name=_("supervisor"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="subordinates",
+        "self",
+        verbose_name=_("supervisor"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="subordinates",
     )
     position = models.CharField(_("position"), max_length=50, blank=True)
     mobile = models.CharField(_("mobile"), max_length=20, blank=True)
@@ -95,7 +105,10 @@ class User(AbstractUser):
         names = {n for r in roles for n in r.field_rights.get(label, {})}
         modes = {}
         for name in names:
-            best = max((r.field_rights.get(label, {}).get(name, "edit") for r in roles), key=order.get)
+            best = max(
+                (r.field_rights.get(label, {}).get(name, "edit") for r in roles),
+                key=order.get,
+            )
             if best != "edit":
                 modes[name] = best
         return modes
@@ -107,7 +120,9 @@ class User(AbstractUser):
     @cached_property
     def _subordinate_ids(self) -> list[int]:
         children: dict[int, list[int]] = {}
-        for pk, sup in User.objects.exclude(supervisor=None).values_list("pk", "supervisor_id"):
+        for pk, sup in User.objects.exclude(supervisor=None).values_list(
+            "pk", "supervisor_id"
+        ):
             children.setdefault(sup, []).append(pk)
         seen, stack = {self.pk}, [self.pk]
         while stack:
@@ -125,7 +140,9 @@ class User(AbstractUser):
         if not self.department_id:
             return []
         return list(
-            Department.objects.filter(path__startswith=self.department.path).values_list("pk", flat=True)
+            Department.objects.filter(
+                path__startswith=self.department.path
+            ).values_list("pk", flat=True)
         )
 
 

@@ -26,9 +26,12 @@ def department_get(*, actor, pk) -> Department:
 
 class EmployeeFilter(django_filters.FilterSet):
     department = django_filters.ModelChoiceFilter(
-        label=_("department"), queryset=Department.objects.all(), method="in_department")
+        label=_("department"), queryset=Department.objects.all(), method="in_department"
+    )
     is_active = django_filters.BooleanFilter(label=_("active"))
-    role = django_filters.ModelChoiceFilter(label=_("role"), queryset=Role.objects.all(), field_name="groups")
+    role = django_filters.ModelChoiceFilter(
+        label=_("role"), queryset=Role.objects.all(), field_name="groups"
+    )
 
     class Meta:
         model = User
@@ -47,7 +50,12 @@ class EmployeeList(ListSpec):
         Column("username", _("username"), sort="username", link=True),
         Column("name", _("full name"), sort="name"),
         Column("employee_no", _("employee number"), sort="employee_no"),
-        Column("department.name", _("department"), sort="department__path", field="department"),
+        Column(
+            "department.name",
+            _("department"),
+            sort="department__path",
+            field="department",
+        ),
         Column("position", _("position"), sort="position"),
         Column("supervisor", _("supervisor"), field="supervisor"),
         Column("mobile", _("mobile")),
@@ -80,4 +88,8 @@ class RoleList(ListSpec):
 
 
 def employee_choices(*, actor):
-    return User.objects.filter(is_active=True).select_related("department").order_by("department__path", "name")
+    return (
+        User.objects.filter(is_active=True)
+        .select_related("department")
+        .order_by("department__path", "name")
+    )

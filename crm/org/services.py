@@ -21,12 +21,16 @@ from crm.org.models import Department, Role, User
 def department_create(*, actor, data: dict) -> Department:
     """A new department goes under its parent; its path is derived from the parent's."""
     with transaction.atomic():
-        dept = record_create(actor=actor, model=Department, data=data, perm="org.add_department")
+        dept = record_create(
+            actor=actor, model=Department, data=data, perm="org.add_department"
+        )
         tree_place(dept)
     return dept
 
 
-def department_update(*, actor, obj: Department, data: dict, version=None) -> Department:
+def department_update(
+    *, actor, obj: Department, data: dict, version=None
+) -> Department:
     """Rename or re-kind a department; a new parent moves the whole subtree."""
     data = dict(data)
     new_parent = data.pop("parent", obj.parent)
@@ -36,18 +40,28 @@ def department_update(*, actor, obj: Department, data: dict, version=None) -> De
             department_move(actor=actor, dept=obj, parent=new_parent)
             obj.refresh_from_db()
         if data:
-            obj = record_update(actor=actor, obj=obj, data=data, perm="org.change_department")
+            obj = record_update(
+                actor=actor, obj=obj, data=data, perm="org.change_department"
+            )
     return obj
 
 
-def department_move(*, actor, dept: Department, parent: Department | None) -> Department:
+def department_move(
+    *, actor, dept: Department, parent: Department | None
+) -> Department:
     """Move a subtree; a move under the department's own descendant is refused."""
     authorize(actor, "org.change_department")
     with transaction.atomic():
         dept = Department.objects.select_for_update().get(pk=dept.pk)
         before = snapshot(dept)
         tree_move(dept, parent)
-        audit_record(actor=actor, obj=dept, action=AuditEvent.Action.UPDATE, before=before, note="move")
+        audit_record(
+            actor=actor,
+            obj=dept,
+            action=AuditEvent.Action.UPDATE,
+            before=before,
+            note="move",
+        )
     return dept
 
 
@@ -58,8 +72,13 @@ def department_deactivate(*, actor, dept: Department) -> Department:
         raise Invalid(_("Deactivate or move its active sub-departments first."))
     if User.objects.filter(department=dept, is_active=True).exists():
         raise Invalid(_("Move or deactivate its active employees first."))
-    return record_update(actor=actor, obj=dept, data={"is_active": False}, perm="org.change_department",
-                         note="deactivate")
+    return record_update(
+        actor=actor,
+        obj=dept,
+        data={"is_active": False},
+        perm="org.change_department",
+        note="deactivate",
+    )
 
 
 # Employees
@@ -76,7 +95,9 @@ def _check_password(password: str, user: User) -> None:
     try:
         validate_password(password, user)
     except ValidationError as exc:
-        raise Invalid(exc.messages[0], fields={"password": list(exc.messages)}) from None
+        raise Invalid(
+            exc.messages[0], fields={"password": list(exc.messages)}
+        ) from None
 
 
 def employee_create(*, actor, data: dict) -> User:
@@ -88,7 +109,10 @@ def employee_create(*, actor, data: dict) -> User:
     user = User(**data)
     _check_password(password, user)
     if User.objects.filter(username__iexact=user.username).exists():
-        raise Invalid(_("This username is taken."), fields={"username": [_("This username is taken.")]})
+        raise Invalid(
+            _("This username is taken."),
+            fields={"username": [_("This username is taken.")]},
+        )
     user.set_password(password)
     _full_clean(user)
     with transaction.atomic():
@@ -105,8 +129,10 @@ def employee_update(*, actor, obj: User, data: dict, version=None) -> User:
     roles = data.pop("roles", None)
     supervisor = data.get("supervisor")
     if supervisor is not None and obj.pk in _chain_above(supervisor):
-        raise Invalid(_("An employee cannot report to their own subordinate."),
-                      fields={"supervisor": [_("Choose someone outside this employee's team.")]})
+        raise Invalid(
+            _("An employee cannot report to their own subordinate."),
+            fields={"supervisor": [_("Choose someone outside this employee's team.")]},
+        )
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=obj.pk)
         before = snapshot(user)
@@ -118,7 +144,9 @@ def employee_update(*, actor, obj: User, data: dict, version=None) -> User:
         if roles is not None:
             user.groups.set(roles)
         after_roles = sorted(user.groups.values_list("name", flat=True))
-        event = audit_record(actor=actor, obj=user, action=AuditEvent.Action.UPDATE, before=before)
+        event = audit_record(
+            actor=actor, obj=user, action=AuditEvent.Action.UPDATE, before=before
+        )
         if before["roles"] != after_roles:
             event.changes["roles"] = [before["roles"], after_roles]
             event.save(update_fields=["changes"])
@@ -147,7 +175,13 @@ def employee_deactivate(*, actor, user: User) -> User:
         from rest_framework.authtoken.models import Token
 
         Token.objects.filter(user=user).delete()
-        audit_record(actor=actor, obj=user, action=AuditEvent.Action.UPDATE, before=before, note="deactivate")
+        audit_record(
+            actor=actor,
+            obj=user,
+            action=AuditEvent.Action.UPDATE,
+            before=before,
+            note="deactivate",
+        )
     return user
 
 
@@ -158,7 +192,12 @@ def employee_set_password(*, actor, user: User, password: str) -> None:
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
-        audit_record(actor=actor, obj=user, action=AuditEvent.Action.OTHER, note="password changed")
+        audit_record(
+            actor=actor,
+            obj=user,
+            action=AuditEvent.Action.OTHER,
+            note="password changed",
+        )
 
 
 # Roles
@@ -170,13 +209,21 @@ def _clean_role(data: dict) -> dict:
     valid_scopes = set(DataScope.values)
     for domain, scope in scopes.items():
         if domain not in DOMAINS:
-            errors.setdefault("data_scopes", []).append(_("Unknown domain %(d)s.") % {"d": domain})
+            errors.setdefault("data_scopes", []).append(
+                _("Unknown domain %(d)s.") % {"d": domain}
+            )
         elif scope not in valid_scopes:
-            errors.setdefault("data_scopes", []).append(_("Unknown scope %(s)s.") % {"s": scope})
+            errors.setdefault("data_scopes", []).append(
+                _("Unknown scope %(s)s.") % {"s": scope}
+            )
     rights = data.get("field_rights") or {}
     for label, fields in rights.items():
-        if not isinstance(fields, dict) or any(mode not in MODES for mode in fields.values()):
-            errors.setdefault("field_rights", []).append(_("Invalid field rights for %(l)s.") % {"l": label})
+        if not isinstance(fields, dict) or any(
+            mode not in MODES for mode in fields.values()
+        ):
+            errors.setdefault("field_rights", []).append(
+                _("Invalid field rights for %(l)s.") % {"l": label}
+            )
     if not (data.get("name") or "").strip():
         errors["name"] = [_("This field is required.")]
     if errors:
@@ -193,7 +240,10 @@ def role_save(*, actor, role: Role | None, data: dict) -> Role:
     if role is not None:
         clash = clash.exclude(pk=role.pk)
     if clash.exists():
-        raise Invalid(_("A role with this name exists."), fields={"name": [_("A role with this name exists.")]})
+        raise Invalid(
+            _("A role with this name exists."),
+            fields={"name": [_("A role with this name exists.")]},
+        )
     with transaction.atomic():
         if role is None:
             role = Role.objects.create(**data)
@@ -216,12 +266,19 @@ def role_save(*, actor, role: Role | None, data: dict) -> Role:
 
 
 def _perm_names(perms) -> list[str]:
-    return [f"{p.content_type.app_label}.{p.codename}" for p in perms.select_related("content_type")]
+    return [
+        f"{p.content_type.app_label}.{p.codename}"
+        for p in perms.select_related("content_type")
+    ]
 
 
 def permissions_by_codes(codes: list[str]) -> list[Permission]:
     result = []
     for code in codes:
         app_label, codename = code.split(".", 1)
-        result.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+        result.extend(
+            Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            )
+        )
     return result

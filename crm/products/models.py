@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.core.models import BusinessRecord, TimeStamped, TreeNode
 
-
 MONEY = {"max_digits": 20, "decimal_places": 6}
 
 
@@ -27,8 +26,6 @@ class Category(TreeNode, TimeStamped):
         return self.name
 
 
-
-
 class Product(BusinessRecord):
     class Type(models.TextChoices):
         OWN = "own", _("Own product")
@@ -45,14 +42,22 @@ class Product(BusinessRecord):
 
     code = models.CharField(_("product code"), max_length=40, unique=True)
     name = models.CharField(_("product name"), max_length=200)
-    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT,
-                                 related_name="products")
-    type = models.CharField(_("type"), max_length=16, choices=Type.choices, default=Type.OWN)
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        on_delete=models.PROTECT,
+        related_name="products",
+    )
+    type = models.CharField(
+        _("type"), max_length=16, choices=Type.choices, default=Type.OWN
+    )
     specification = models.CharField(_("specification"), max_length=200, blank=True)
     unit = models.CharField(_("unit"), max_length=16, default="台")
     list_price = models.DecimalField(_("list price"), **MONEY, default=Decimal("0"))
     cost = models.DecimalField(_("cost"), **MONEY, default=Decimal("0"))
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
+    )
     description = models.TextField(_("description"), blank=True)
 
     scope_domain = "products"
@@ -64,9 +69,13 @@ class Product(BusinessRecord):
         verbose_name = _("product")
         verbose_name_plural = _("products")
         permissions = [("view_cost", _("View product cost"))]
-        indexes = [models.Index(fields=["category", "status"], name="product_cat_status_idx")]
+        indexes = [
+            models.Index(fields=["category", "status"], name="product_cat_status_idx")
+        ]
         constraints = [
-            models.CheckConstraint(condition=Q(list_price__gte=0), name="product_list_price_gte_0"),
+            models.CheckConstraint(
+                condition=Q(list_price__gte=0), name="product_list_price_gte_0"
+            ),
             models.CheckConstraint(condition=Q(cost__gte=0), name="product_cost_gte_0"),
         ]
 
@@ -94,7 +103,9 @@ class PriceList(BusinessRecord):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_from__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                condition=Q(valid_to__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_to__gte=models.F("valid_from")),
                 name="pricelist_valid_range",
             ),
         ]
@@ -104,19 +115,34 @@ class PriceList(BusinessRecord):
 
 
 class PriceListItem(TimeStamped):
-    price_list = models.ForeignKey(PriceList, verbose_name=_("price list"), on_delete=models.CASCADE,
-                                   related_name="items")
-    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT,
-                                related_name="price_items")
+    price_list = models.ForeignKey(
+        PriceList,
+        verbose_name=_("price list"),
+        on_delete=models.CASCADE,
+        related_name="items",
+    )
+    product = models.ForeignKey(
+        Product,
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        related_name="price_items",
+    )
     price = models.DecimalField(_("price"), **MONEY)
-    min_quantity = models.DecimalField(_("minimum quantity"), max_digits=14, decimal_places=3, default=Decimal("1"))
+    min_quantity = models.DecimalField(
+        _("minimum quantity"), max_digits=14, decimal_places=3, default=Decimal("1")
+    )
 
     class Meta:
         verbose_name = _("price list item")
         verbose_name_plural = _("price list items")
         constraints = [
-            models.UniqueConstraint(fields=["price_list", "product", "min_quantity"], name="pricelist_item_unique"),
-            models.CheckConstraint(condition=Q(price__gte=0), name="pricelist_item_price_gte_0"),
+            models.UniqueConstraint(
+                fields=["price_list", "product", "min_quantity"],
+                name="pricelist_item_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(price__gte=0), name="pricelist_item_price_gte_0"
+            ),
         ]
 
     def __str__(self) -> str:

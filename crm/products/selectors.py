@@ -10,12 +10,19 @@ from crm.products.models import Category, PriceList, PriceListItem, Product
 
 
 class ProductFilter(django_filters.FilterSet):
-    category = django_filters.ModelChoiceFilter(label=_("category"), queryset=Category.objects.all(),
-                                                method="in_category")
+    category = django_filters.ModelChoiceFilter(
+        label=_("category"), queryset=Category.objects.all(), method="in_category"
+    )
     type = django_filters.ChoiceFilter(label=_("type"), choices=Product.Type.choices)
-    status = django_filters.ChoiceFilter(label=_("status"), choices=Product.Status.choices)
-    min_price = django_filters.NumberFilter(label=_("price from"), field_name="list_price", lookup_expr="gte")
-    max_price = django_filters.NumberFilter(label=_("price to"), field_name="list_price", lookup_expr="lte")
+    status = django_filters.ChoiceFilter(
+        label=_("status"), choices=Product.Status.choices
+    )
+    min_price = django_filters.NumberFilter(
+        label=_("price from"), field_name="list_price", lookup_expr="gte"
+    )
+    max_price = django_filters.NumberFilter(
+        label=_("price to"), field_name="list_price", lookup_expr="lte"
+    )
 
     class Meta:
         model = Product
@@ -88,5 +95,8 @@ def category_get(*, actor, pk) -> Category:
 def pricelist_items(*, actor, price_list: PriceList):
     """A price list's lines; products outside the user's scope are not shown."""
     visible = Product.objects.visible_to(actor).values("pk")
-    return (PriceListItem.objects.filter(price_list=price_list, product__in=visible)
-            .select_related("product").order_by("product__code", "min_quantity"))
+    return (
+        PriceListItem.objects.filter(price_list=price_list, product__in=visible)
+        .select_related("product")
+        .order_by("product__code", "min_quantity")
+    )

@@ -11,12 +11,33 @@ urlpatterns = [
     path("<int:pk>/copy/", views.product_copy, name="product-copy"),
     path("categories/", views.category_tree, name="category-tree"),
     path("categories/new/", views.CategoryFormView.as_view(), name="category-create"),
-    path("categories/<int:pk>/edit/", views.CategoryFormView.as_view(), name="category-edit"),
+    path(
+        "categories/<int:pk>/edit/",
+        views.CategoryFormView.as_view(),
+        name="category-edit",
+    ),
     path("price-lists/", views.PriceListListView.as_view(), name="pricelist-list"),
-    path("price-lists/new/", views.PriceListFormView.as_view(), name="pricelist-create"),
-    path("price-lists/<int:pk>/", views.PriceListDetailView.as_view(), name="pricelist-detail"),
-    path("price-lists/<int:pk>/edit/", views.PriceListFormView.as_view(), name="pricelist-edit"),
-    path("price-lists/<int:pk>/prices/", views.pricelist_set_price, name="pricelist-set-price"),
-    path("price-lists/<int:pk>/prices/<int:item_pk>/delete/", views.pricelist_remove_price,
-         name="pricelist-remove-price"),
+    path(
+        "price-lists/new/", views.PriceListFormView.as_view(), name="pricelist-create"
+    ),
+    path(
+        "price-lists/<int:pk>/",
+        views.PriceListDetailView.as_view(),
+        name="pricelist-detail",
+    ),
+    path(
+        "price-lists/<int:pk>/edit/",
+        views.PriceListFormView.as_view(),
+        name="pricelist-edit",
+    ),
+    path(
+        "price-lists/<int:pk>/prices/",
+        views.pricelist_set_price,
+        name="pricelist-set-price",
+    ),
+    path(
+        "price-lists/<int:pk>/prices/<int:item_pk>/delete/",
+        views.pricelist_remove_price,
+        name="pricelist-remove-price",
+    ),
 ]

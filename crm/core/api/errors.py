@@ -23,12 +23,18 @@ def exception_handler(exc, context):
     if isinstance(exc, Http404):
         return Response(_body("not_found", _("Not found.")), status=404)
     if isinstance(exc, PermissionDenied):
-        return Response(_body("forbidden", _("You do not have permission to do this.")), status=403)
+        return Response(
+            _body("forbidden", _("You do not have permission to do this.")), status=403
+        )
     response = drf_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        detail = (
+            exc.detail
+            if isinstance(exc.detail, dict)
+            else {"non_field_errors": exc.detail}
+        )
         response.data = _body("invalid", _("Some fields are invalid."), detail)
     elif isinstance(exc, exceptions.APIException):
         response.data = _body(exc.default_code, str(exc.detail))

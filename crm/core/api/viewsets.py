@@ -22,23 +22,30 @@ class ListSpecFilterBackend(DjangoFilterBackend):
         return view.spec.queryset(request.user, request.query_params)[0]
 
 
+class SpecViewPermission(permissions.IsAuthenticated):
+    """Reading needs the list's view permission, as in the UI; writes are checked by services."""
+
+    def has_permission(self, request, view):
+        return super().has_permission(request, view) and can(
+            request.user, view.spec.view_perm
+        )
+
 
 @extend_schema_view(
     list=extend_schema(
         parameters=[
             OpenApiParameter("q", OpenApiTypes.STR, description="Search text"),
-            OpenApiParameter("sort", OpenApiTypes.STR, description="Column to sort by; '-' for descending"),
+            OpenApiParameter(
+                "sort",
+                OpenApiTypes.STR,
+                description="Column to sort by; '-' for descending",
+            ),
         ]
     )
 )
-class SpecViewPermission(permissions.IsAuthenticated):
-    """Reading needs the list's view permission, as in the UI; writes are checked by services."""
-
-    def has_permission(self, request, view):
-        return super().has_permission(request, view) and can(request.user, view.spec.view_perm)
-
-
-class ScopedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ScopedViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Read endpoints over a ListSpec. Subclasses add create/update through services."""
 
     spec = None
@@ -72,16 +79,22 @@ class ServiceWriteMixin:
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        obj = type(self).create_service(actor=request.user, data=dict(serializer.validated_data))
+        obj = type(self).create_service(
+            actor=request.user, data=dict(serializer.validated_data)
+        )
         return self._out(obj, 201)
 
     def update(self, request, *args, **kwargs):
         obj = self.get_object()
-        serializer = self.get_serializer(obj, data=request.data, partial=kwargs.get("partial", False))
+        serializer = self.get_serializer(
+            obj, data=request.data, partial=kwargs.get("partial", False)
+        )
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         version = data.pop("version", None)
-        obj = type(self).update_service(actor=request.user, obj=obj, data=data, version=version)
+        obj = type(self).update_service(
+            actor=request.user, obj=obj, data=data, version=version
+        )
         return self._out(obj)
 
     def partial_update(self, request, *args, **kwargs):

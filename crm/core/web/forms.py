@@ -40,7 +40,9 @@ class RecordForm(forms.ModelForm):
         for name in self.errors:
             if name in self.fields:
                 widget = self.fields[name].widget
-                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+                widget.attrs["class"] = (
+                    f"{widget.attrs.get('class', '')} is-invalid".strip()
+                )
 
     def _post_clean(self):
         # Model-level rules run in the service (with locks and the real record), not here.

@@ -27,14 +27,18 @@ def home(request):
 
 def export_view(request, key):
     """Export a list with the filters in the query string; large exports become a job."""
-    params = {k: v for k, v in request.GET.lists() if k not in {"format", "page", "size"}}
+    params = {
+        k: v for k, v in request.GET.lists() if k not in {"format", "page", "size"}
+    }
     fmt = request.GET.get("format", "xlsx")
     data, job = export_start(actor=request.user, key=key, params=params, fmt=fmt)
     if job is not None:
         messages.info(request, _("The export is large and runs in the background."))
         return redirect("core:export-job", pk=job.pk)
     response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{export_filename(REGISTRY[key], fmt)}"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="{export_filename(REGISTRY[key], fmt)}"'
+    )
     return response
 
 
@@ -46,13 +50,21 @@ def export_job(request, pk):
 
 def export_jobs(request):
     jobs = ExportJob.objects.filter(user=request.user)[:50]
-    return render(request, "core/export_jobs.html", {"jobs": jobs, "title": _("My exports")})
+    return render(
+        request, "core/export_jobs.html", {"jobs": jobs, "title": _("My exports")}
+    )
 
 
 def export_download(request, pk):
-    job = get_object_or_404(ExportJob, pk=pk, user=request.user, status=ExportJob.Status.DONE)
-    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1],
-                        content_type=CONTENT_TYPES[job.file_format])
+    job = get_object_or_404(
+        ExportJob, pk=pk, user=request.user, status=ExportJob.Status.DONE
+    )
+    return FileResponse(
+        job.file.open("rb"),
+        as_attachment=True,
+        filename=job.file.name.rsplit("/", 1)[-1],
+        content_type=CONTENT_TYPES[job.file_format],
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -63,7 +75,9 @@ def parameters(request):
     if request.method == "POST":
         submitted = {}
         for key, param in PARAMS.items():
-            submitted[key] = key in request.POST if param.kind is bool else request.POST.get(key, "")
+            submitted[key] = (
+                key in request.POST if param.kind is bool else request.POST.get(key, "")
+            )
         try:
             params_update(actor=request.user, values=submitted)
         except Invalid as exc:
@@ -73,11 +87,23 @@ def parameters(request):
         else:
             messages.success(request, _("Parameters saved."))
             return redirect("core:parameters")
-    params = [{"param": p, "value": values.get(k), "errors": errors.get(k, [])} for k, p in PARAMS.items()]
-    groups = [(group, list(items)) for group, items in groupby(params, key=lambda i: str(i["param"].group))]
-    history = AuditEvent.objects.filter(content_type__model="systemparameter").select_related("actor")[:20]
+    params = [
+        {"param": p, "value": values.get(k), "errors": errors.get(k, [])}
+        for k, p in PARAMS.items()
+    ]
+    groups = [
+        (group, list(items))
+        for group, items in groupby(params, key=lambda i: str(i["param"].group))
+    ]
+    history = AuditEvent.objects.filter(
+        content_type__model="systemparameter"
+    ).select_related("actor")[:20]
     keys = dict(SystemParameter.objects.values_list("pk", "key"))
     for event in history:
         event.param_key = keys.get(int(event.object_id), event.object_repr)
-    return render(request, "core/parameters.html",
-                  {"groups": groups, "title": _("System parameters"), "history": history}, status=status)
+    return render(
+        request,
+        "core/parameters.html",
+        {"groups": groups, "title": _("System parameters"), "history": history},
+        status=status,
+    )

@@ -28,7 +28,9 @@ def display_value(obj, name: str):
 def style_filter_form(form) -> None:
     for field in form.fields.values():
         is_select = isinstance(field.widget, forms.Select)
-        field.widget.attrs["class"] = f"{'form-select' if is_select else 'form-control'} form-control-sm crm-filter-field"
+        field.widget.attrs["class"] = (
+            f"{'form-select' if is_select else 'form-control'} form-control-sm crm-filter-field"
+        )
         if is_select:
             field.widget.attrs["class"] = "form-select form-select-sm crm-filter-field"
 
@@ -72,7 +74,9 @@ class ListPageView(SpecMixin, View):
         rows = [
             {
                 "obj": obj,
-                "url": reverse(spec.detail_url_name, args=[obj.pk]) if spec.detail_url_name else "",
+                "url": reverse(spec.detail_url_name, args=[obj.pk])
+                if spec.detail_url_name
+                else "",
                 "cells": [(col, col.value(obj)) for col in columns],
             }
             for obj in page
@@ -89,11 +93,16 @@ class ListPageView(SpecMixin, View):
             "sort": request.GET.get("sort", ""),
             "can_export": can(user, "core.export_data"),
             "create_url": reverse(self.create_url_name)
-            if self.create_url_name and (not self.create_perm or can(user, self.create_perm))
+            if self.create_url_name
+            and (not self.create_perm or can(user, self.create_perm))
             else "",
             "extra_actions": self.extra_actions,
         }
-        template = self.partial_template if request.htmx and not request.htmx.boosted else self.template_name
+        template = (
+            self.partial_template
+            if request.htmx and not request.htmx.boosted
+            else self.template_name
+        )
         return render(request, template, context)
 
 
@@ -124,7 +133,8 @@ class DetailPageView(SpecMixin, View):
             "fields": fields,
             "history": history_for(obj, hidden=rights.hidden),
             "edit_url": reverse(self.edit_url_name, args=[obj.pk])
-            if self.edit_url_name and (not self.edit_perm or can(request.user, self.edit_perm))
+            if self.edit_url_name
+            and (not self.edit_perm or can(request.user, self.edit_perm))
             else "",
             "list_url": reverse(self.list_url_name) if self.list_url_name else "",
             **self.extra_context(obj),
@@ -147,17 +157,28 @@ class RecordFormView(SpecMixin, View):
         return self.form_class(data, instance=obj, user=self.request.user)
 
     def render_form(self, form, obj, status=200):
-        title = (_("Edit %(name)s") % {"name": obj}) if obj else (
-            _("New %(model)s") % {"model": self.spec.model._meta.verbose_name}
+        title = (
+            (_("Edit %(name)s") % {"name": obj})
+            if obj
+            else (_("New %(model)s") % {"model": self.spec.model._meta.verbose_name})
         )
-        context = {"form": form, "object": obj, "title": title,
-                   "list_url": reverse(self.list_url_name) if self.list_url_name else "",
-                   "cancel_url": self.success_url(obj) if obj else (
-                       reverse(self.list_url_name) if self.list_url_name else "/")}
+        context = {
+            "form": form,
+            "object": obj,
+            "title": title,
+            "list_url": reverse(self.list_url_name) if self.list_url_name else "",
+            "cancel_url": self.success_url(obj)
+            if obj
+            else (reverse(self.list_url_name) if self.list_url_name else "/"),
+        }
         return render(self.request, self.template_name, context, status=status)
 
     def success_url(self, obj):
-        return reverse(self.success_url_name, args=[obj.pk]) if self.success_url_name else "/"
+        return (
+            reverse(self.success_url_name, args=[obj.pk])
+            if self.success_url_name
+            else "/"
+        )
 
     def get(self, request, pk=None):
         if self.perm:
@@ -172,10 +193,14 @@ class RecordFormView(SpecMixin, View):
             return self.render_form(form, obj, status=400)
         try:
             if obj is None:
-                saved = type(self).create_service(actor=request.user, data=form.service_data())
+                saved = type(self).create_service(
+                    actor=request.user, data=form.service_data()
+                )
             else:
                 saved = type(self).update_service(
-                    actor=request.user, obj=obj, data=form.service_data(),
+                    actor=request.user,
+                    obj=obj,
+                    data=form.service_data(),
                     version=form.cleaned_data.get("version"),
                 )
         except Conflict as exc:
@@ -197,7 +222,9 @@ class RecordFormView(SpecMixin, View):
 def build_tree(nodes) -> list[dict]:
     """Nest path-ordered TreeNode rows: [{"node", "children": [...]}]."""
     by_id, roots = {}, []
-    for node in sorted(nodes, key=lambda n: (n.depth, getattr(n, "sort_order", 0), n.name)):
+    for node in sorted(
+        nodes, key=lambda n: (n.depth, getattr(n, "sort_order", 0), n.name)
+    ):
         item = {"node": node, "children": []}
         by_id[node.pk] = item
         parent = by_id.get(node.parent_id)
@@ -214,5 +241,9 @@ def healthz(request):
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # the database is down: say so with 503
-        return HttpResponse(f"database error: {exc.__class__.__name__}", status=503, content_type="text/plain")
+        return HttpResponse(
+            f"database error: {exc.__class__.__name__}",
+            status=503,
+            content_type="text/plain",
+        )
     return HttpResponse("ok", content_type="text/plain")

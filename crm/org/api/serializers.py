@@ -21,8 +21,20 @@ class EmployeeOut(FieldRightsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "name", "employee_no", "department", "supervisor", "position",
-                  "mobile", "phone", "email", "is_active", "roles"]
+        fields = [
+            "id",
+            "username",
+            "name",
+            "employee_no",
+            "department",
+            "supervisor",
+            "position",
+            "mobile",
+            "phone",
+            "email",
+            "is_active",
+            "roles",
+        ]
 
     def get_roles(self, obj) -> list[str]:
         return [g.name for g in obj.groups.all()]
@@ -33,5 +45,15 @@ class EmployeeIn(FieldRightsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["username", "name", "employee_no", "department", "supervisor", "position",
-                  "mobile", "phone", "email", "password"]
+        fields = [
+            "username",
+            "name",
+            "employee_no",
+            "department",
+            "supervisor",
+            "position",
+            "mobile",
+            "phone",
+            "email",
+            "password",
+        ]

@@ -3,14 +3,15 @@ from rest_framework import mixins, viewsets
 from rest_framework.response import Response
 
 from crm.core.api.viewsets import ScopedViewSet, ServiceWriteMixin
-
 from crm.core.lists import REGISTRY
 from crm.org import services
 from crm.org.api.serializers import DepartmentIn, DepartmentOut, EmployeeIn, EmployeeOut
 from crm.org.selectors import department_get, department_tree_list
 
 
-class DepartmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DepartmentViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Y3: the organisation tree (readable by every employee), created and changed via services."""
 
     serializer_class = DepartmentOut
@@ -27,7 +28,9 @@ class DepartmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def create(self, request):
         serializer = DepartmentIn(data=request.data)
         serializer.is_valid(raise_exception=True)
-        dept = services.department_create(actor=request.user, data=dict(serializer.validated_data))
+        dept = services.department_create(
+            actor=request.user, data=dict(serializer.validated_data)
+        )
         return Response(DepartmentOut(dept).data, status=201)
 
     @extend_schema(request=DepartmentIn, responses={200: DepartmentOut})
@@ -35,7 +38,9 @@ class DepartmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         dept = self.get_object()
         serializer = DepartmentIn(dept, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        dept = services.department_update(actor=request.user, obj=dept, data=dict(serializer.validated_data))
+        dept = services.department_update(
+            actor=request.user, obj=dept, data=dict(serializer.validated_data)
+        )
         return Response(DepartmentOut(dept).data)
 
 
@@ -51,11 +56,13 @@ class EmployeeViewSet(ServiceWriteMixin, mixins.CreateModelMixin, ScopedViewSet)
         return EmployeeIn if self.action == "create" else EmployeeOut
 
     def get_queryset(self):
-        return super().get_queryset().select_related("department").prefetch_related("groups")
+        return (
+            super()
+            .get_queryset()
+            .select_related("department")
+            .prefetch_related("groups")
+        )
 
     @extend_schema(request=EmployeeIn, responses={201: EmployeeOut})
     def create(self, request, *args, **kwargs):
         return super().create(request, *args, **kwargs)
-
-
-

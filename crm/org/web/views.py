@@ -17,7 +17,7 @@ from crm.core.scopes import DOMAINS, DataScope, authorize, can
 from crm.core.web.views import DetailPageView, ListPageView, RecordFormView, build_tree
 from crm.org import services
 from crm.org.forms import DepartmentForm, EmployeeForm
-from crm.org.models import Department, Role, User
+from crm.org.models import Role, User
 from crm.org.selectors import department_get, department_tree_list
 
 # Departments (Y3)
@@ -26,17 +26,23 @@ from crm.org.selectors import department_get, department_tree_list
 def department_tree(request):
     nodes = list(department_tree_list(actor=request.user))
     counts = dict(
-        User.objects.filter(is_active=True).exclude(department=None)
-        .values_list("department").annotate(n=Count("pk"))
+        User.objects.filter(is_active=True)
+        .exclude(department=None)
+        .values_list("department")
+        .annotate(n=Count("pk"))
     )
     for node in nodes:
         node.employee_count = counts.get(node.pk, 0)
-    return render(request, "org/department_tree.html", {
-        "tree": build_tree(nodes),
-        "title": _("Departments"),
-        "can_edit": can(request.user, "org.change_department"),
-        "can_add": can(request.user, "org.add_department"),
-    })
+    return render(
+        request,
+        "org/department_tree.html",
+        {
+            "tree": build_tree(nodes),
+            "title": _("Departments"),
+            "can_edit": can(request.user, "org.change_department"),
+            "can_add": can(request.user, "org.add_department"),
+        },
+    )
 
 
 class DepartmentFormView(RecordFormView):
@@ -63,7 +69,9 @@ class DepartmentFormView(RecordFormView):
 
 @require_POST
 def department_deactivate(request, pk):
-    services.department_deactivate(actor=request.user, dept=department_get(actor=request.user, pk=pk))
+    services.department_deactivate(
+        actor=request.user, dept=department_get(actor=request.user, pk=pk)
+    )
     messages.success(request, _("Department deactivated."))
     return redirect("org:department-tree")
 
@@ -79,16 +87,31 @@ class EmployeeListView(ListPageView):
 
 class EmployeeDetailView(DetailPageView):
     spec_key = "org.employee"
-    fields = ["username", "name", "employee_no", "department", "supervisor", "position",
-              "mobile", "phone", "email", "is_active", "last_login", "date_joined"]
+    fields = [
+        "username",
+        "name",
+        "employee_no",
+        "department",
+        "supervisor",
+        "position",
+        "mobile",
+        "phone",
+        "email",
+        "is_active",
+        "last_login",
+        "date_joined",
+    ]
     edit_url_name = "org:employee-edit"
     edit_perm = "org.change_user"
     list_url_name = "org:employee-list"
     template_name = "org/employee_detail.html"
 
     def extra_context(self, obj):
-        return {"roles": Role.objects.filter(user=obj),
-                "can_deactivate": obj.is_active and can(self.request.user, "org.change_user")}
+        return {
+            "roles": Role.objects.filter(user=obj),
+            "can_deactivate": obj.is_active
+            and can(self.request.user, "org.change_user"),
+        }
 
 
 class EmployeeFormView(RecordFormView):
@@ -122,8 +145,14 @@ class RoleListView(ListPageView):
     create_perm = "org.add_role"
 
 
-SPECIAL = [("core", "export_data"), ("core", "merge_records"), ("core", "delete_records"),
-           ("core", "approve_discount"), ("core", "manage_system"), ("products", "view_cost")]
+SPECIAL = [
+    ("core", "export_data"),
+    ("core", "merge_records"),
+    ("core", "delete_records"),
+    ("core", "approve_discount"),
+    ("core", "manage_system"),
+    ("products", "view_cost"),
+]
 FUNCTIONAL_ACTIONS = ("view", "add", "change", "delete")
 SKIP_APPS = {"admin", "contenttypes", "sessions", "axes", "authtoken", "auth"}
 
@@ -133,21 +162,30 @@ def _permission_matrix(selected: set[int]):
     special_ids = set()
     special = []
     for app, code in SPECIAL:
-        perm = Permission.objects.filter(content_type__app_label=app, codename=code).first()
+        perm = Permission.objects.filter(
+            content_type__app_label=app, codename=code
+        ).first()
         if perm:
             special_ids.add(perm.pk)
             special.append({"perm": perm, "checked": perm.pk in selected})
     modules: OrderedDict = OrderedDict()
-    perms = (Permission.objects.select_related("content_type")
-             .exclude(content_type__app_label__in=SKIP_APPS).exclude(pk__in=special_ids)
-             .order_by("content_type__app_label", "content_type__model", "codename"))
+    perms = (
+        Permission.objects.select_related("content_type")
+        .exclude(content_type__app_label__in=SKIP_APPS)
+        .exclude(pk__in=special_ids)
+        .order_by("content_type__app_label", "content_type__model", "codename")
+    )
     for perm in perms:
         ct = perm.content_type
         model = ct.model_class()
         if model is None:
             continue
-        module = modules.setdefault(ct.app_label, {"label": model._meta.app_config.verbose_name, "models": {}})
-        row = module["models"].setdefault(ct.model, {"label": model._meta.verbose_name, "actions": {}})
+        module = modules.setdefault(
+            ct.app_label, {"label": model._meta.app_config.verbose_name, "models": {}}
+        )
+        row = module["models"].setdefault(
+            ct.model, {"label": model._meta.verbose_name, "actions": {}}
+        )
         action = perm.codename.split("_", 1)[0]
         if action in FUNCTIONAL_ACTIONS:
             row["actions"][action] = {"perm": perm, "checked": perm.pk in selected}
@@ -159,9 +197,15 @@ def _field_matrix(rights: dict):
     for model in restrictable_models():
         label = model._meta.label_lower
         for name in model.restrictable_fields:
-            rows.append({"model": model._meta.verbose_name, "label": label, "field": name,
-                         "field_label": model._meta.get_field(name).verbose_name,
-                         "mode": rights.get(label, {}).get(name, "edit")})
+            rows.append(
+                {
+                    "model": model._meta.verbose_name,
+                    "label": label,
+                    "field": name,
+                    "field_label": model._meta.get_field(name).verbose_name,
+                    "mode": rights.get(label, {}).get(name, "edit"),
+                }
+            )
     return rows
 
 
@@ -192,12 +236,20 @@ def role_edit(request, pk=None):
         data = {
             "name": request.POST.get("name", "").strip(),
             "description": request.POST.get("description", "").strip(),
-            "data_scopes": {d: request.POST.get(f"scope:{d}", DataScope.OWN) for d in DOMAINS},
+            "data_scopes": {
+                d: request.POST.get(f"scope:{d}", DataScope.OWN) for d in DOMAINS
+            },
             "field_rights": rights,
         }
         try:
-            role = services.role_save(actor=request.user, role=role, data={
-                **data, "permissions": list(Permission.objects.filter(pk__in=selected))})
+            role = services.role_save(
+                actor=request.user,
+                role=role,
+                data={
+                    **data,
+                    "permissions": list(Permission.objects.filter(pk__in=selected)),
+                },
+            )
         except Invalid as exc:
             errors, status = exc.fields, 400
             messages.error(request, exc.message)
@@ -205,13 +257,36 @@ def role_edit(request, pk=None):
             messages.success(request, _("Role saved."))
             return redirect("org:role-edit", pk=role.pk)
     modules, special = _permission_matrix(selected)
-    scopes = [{"domain": d, "label": label, "value": data["data_scopes"].get(d, DataScope.OWN)}
-              for d, label in DOMAINS.items()]
-    return render(request, "org/role_edit.html", {
-        "role": role, "data": data, "errors": errors, "modules": modules, "special": special,
-        "scopes": scopes, "scope_choices": DataScope.choices, "fields": _field_matrix(data["field_rights"]),
-        "modes": [("edit", _("Editable")), ("readonly", _("Read-only")), ("hidden", _("Hidden"))],
-        "title": role.name if role else _("New role"),
-        "members": User.objects.filter(groups=role).order_by("name") if role else [],
-        "history": history_for(role) if role else [],
-    }, status=status)
+    scopes = [
+        {
+            "domain": d,
+            "label": label,
+            "value": data["data_scopes"].get(d, DataScope.OWN),
+        }
+        for d, label in DOMAINS.items()
+    ]
+    return render(
+        request,
+        "org/role_edit.html",
+        {
+            "role": role,
+            "data": data,
+            "errors": errors,
+            "modules": modules,
+            "special": special,
+            "scopes": scopes,
+            "scope_choices": DataScope.choices,
+            "fields": _field_matrix(data["field_rights"]),
+            "modes": [
+                ("edit", _("Editable")),
+                ("readonly", _("Read-only")),
+                ("hidden", _("Hidden")),
+            ],
+            "title": role.name if role else _("New role"),
+            "members": User.objects.filter(groups=role).order_by("name")
+            if role
+            else [],
+            "history": history_for(role) if role else [],
+        },
+        status=status,
+    )

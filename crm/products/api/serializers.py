@@ -15,16 +15,42 @@ class ProductOut(FieldRightsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Product
-        fields = ["id", "code", "name", "category", "category_name", "type", "specification", "unit",
-                  "list_price", "cost", "status", "description", "owner", "department", "version",
-                  "created_at", "updated_at"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "category",
+            "category_name",
+            "type",
+            "specification",
+            "unit",
+            "list_price",
+            "cost",
+            "status",
+            "description",
+            "owner",
+            "department",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class ProductIn(FieldRightsMixin, serializers.ModelSerializer):
     class Meta:
         model = Product
-        fields = ["code", "name", "category", "type", "specification", "unit", "list_price", "cost",
-                  "status", "description"]
+        fields = [
+            "code",
+            "name",
+            "category",
+            "type",
+            "specification",
+            "unit",
+            "list_price",
+            "cost",
+            "status",
+            "description",
+        ]
         extra_kwargs = {"code": {"validators": []}}
 
 
@@ -42,4 +68,13 @@ class PriceListItemOut(serializers.ModelSerializer):
 class PriceListOut(serializers.ModelSerializer):
     class Meta:
         model = PriceList
-        fields = ["id", "name", "currency", "valid_from", "valid_to", "is_active", "notes", "version"]
+        fields = [
+            "id",
+            "name",
+            "currency",
+            "valid_from",
+            "valid_to",
+            "is_active",
+            "notes",
+            "version",
+        ]

@@ -17,7 +17,9 @@ from crm.products.api.serializers import (
 from crm.products.selectors import category_get, category_tree_list, pricelist_items
 
 
-class ProductViewSet(ServiceWriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, ScopedViewSet):
+class ProductViewSet(
+    ServiceWriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, ScopedViewSet
+):
     """Y6 products; cost appears only with products.view_cost."""
 
     spec = REGISTRY["products.product"]
@@ -26,8 +28,11 @@ class ProductViewSet(ServiceWriteMixin, mixins.CreateModelMixin, mixins.UpdateMo
     update_service = services.product_update
 
     def get_serializer_class(self):
-        return {"create": ProductIn, "update": ProductUpdate, "partial_update": ProductUpdate}.get(
-            self.action, ProductOut)
+        return {
+            "create": ProductIn,
+            "update": ProductUpdate,
+            "partial_update": ProductUpdate,
+        }.get(self.action, ProductOut)
 
     @extend_schema(request=ProductIn, responses={201: ProductOut})
     def create(self, request, *args, **kwargs):
@@ -42,7 +47,9 @@ class ProductViewSet(ServiceWriteMixin, mixins.CreateModelMixin, mixins.UpdateMo
         return super().partial_update(request, *args, **kwargs)
 
 
-class CategoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CategoryViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = CategoryOut
     pagination_class = None
     filter_backends: list = []

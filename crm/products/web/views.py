@@ -10,7 +10,12 @@ from crm.core.web.views import DetailPageView, ListPageView, RecordFormView, bui
 from crm.products import services
 from crm.products.forms import CategoryForm, PriceItemForm, PriceListForm, ProductForm
 from crm.products.models import PriceListItem, Product
-from crm.products.selectors import category_get, category_tree_list, pricelist_items, product_get
+from crm.products.selectors import (
+    category_get,
+    category_tree_list,
+    pricelist_items,
+    product_get,
+)
 
 
 class ProductListView(ListPageView):
@@ -21,16 +26,34 @@ class ProductListView(ListPageView):
 
 class ProductDetailView(DetailPageView):
     spec_key = "products.product"
-    fields = ["code", "name", "category", "type", "specification", "unit", "list_price", "cost", "status",
-              "description", "owner", "created_at", "updated_at"]
+    fields = [
+        "code",
+        "name",
+        "category",
+        "type",
+        "specification",
+        "unit",
+        "list_price",
+        "cost",
+        "status",
+        "description",
+        "owner",
+        "created_at",
+        "updated_at",
+    ]
     edit_url_name = "products:product-edit"
     edit_perm = "products.change_product"
     list_url_name = "products:product-list"
     template_name = "products/product_detail.html"
 
     def extra_context(self, obj):
-        prices = obj.price_items.select_related("price_list").order_by("price_list__name", "min_quantity")
-        return {"prices": prices, "can_copy": can(self.request.user, "products.add_product")}
+        prices = obj.price_items.select_related("price_list").order_by(
+            "price_list__name", "min_quantity"
+        )
+        return {
+            "prices": prices,
+            "can_copy": can(self.request.user, "products.add_product"),
+        }
 
 
 class ProductFormView(RecordFormView):
@@ -42,7 +65,9 @@ class ProductFormView(RecordFormView):
     list_url_name = "products:product-list"
 
     def get(self, request, pk=None):
-        authorize(request.user, "products.change_product" if pk else "products.add_product")
+        authorize(
+            request.user, "products.change_product" if pk else "products.add_product"
+        )
         return super().get(request, pk)
 
 
@@ -59,14 +84,23 @@ def category_tree(request):
     nodes = list(category_tree_list(actor=request.user))
     from django.db.models import Count
 
-    counts = dict(Product.objects.visible_to(request.user).values_list("category").annotate(n=Count("pk")))
+    counts = dict(
+        Product.objects.visible_to(request.user)
+        .values_list("category")
+        .annotate(n=Count("pk"))
+    )
     for node in nodes:
         node.employee_count = counts.get(node.pk, 0)
-    return render(request, "products/category_tree.html", {
-        "tree": build_tree(nodes), "title": _("Product categories"),
-        "can_edit": can(request.user, "products.change_category"),
-        "can_add": can(request.user, "products.add_category"),
-    })
+    return render(
+        request,
+        "products/category_tree.html",
+        {
+            "tree": build_tree(nodes),
+            "title": _("Product categories"),
+            "can_edit": can(request.user, "products.change_category"),
+            "can_add": can(request.user, "products.add_category"),
+        },
+    )
 
 
 class CategoryFormView(RecordFormView):
@@ -83,7 +117,9 @@ class CategoryFormView(RecordFormView):
         return reverse("products:category-tree")
 
     def get(self, request, pk=None):
-        authorize(request.user, "products.change_category" if pk else "products.add_category")
+        authorize(
+            request.user, "products.change_category" if pk else "products.add_category"
+        )
         obj = self.get_object(pk) if pk else None
         form = self.get_form(obj)
         if not pk and request.GET.get("parent"):
@@ -99,7 +135,15 @@ class PriceListListView(ListPageView):
 
 class PriceListDetailView(DetailPageView):
     spec_key = "products.pricelist"
-    fields = ["name", "currency", "valid_from", "valid_to", "is_active", "notes", "owner"]
+    fields = [
+        "name",
+        "currency",
+        "valid_from",
+        "valid_to",
+        "is_active",
+        "notes",
+        "owner",
+    ]
     edit_url_name = "products:pricelist-edit"
     edit_perm = "products.change_pricelist"
     list_url_name = "products:pricelist-list"
@@ -107,9 +151,11 @@ class PriceListDetailView(DetailPageView):
 
     def extra_context(self, obj):
         user = self.request.user
-        return {"items": pricelist_items(actor=user, price_list=obj),
-                "item_form": PriceItemForm(user=user),
-                "can_edit_prices": can(user, "products.change_pricelist")}
+        return {
+            "items": pricelist_items(actor=user, price_list=obj),
+            "item_form": PriceItemForm(user=user),
+            "can_edit_prices": can(user, "products.change_pricelist"),
+        }
 
 
 class PriceListFormView(RecordFormView):
@@ -127,10 +173,15 @@ def pricelist_set_price(request, pk):
     form = PriceItemForm(request.POST, user=request.user)
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {errors[0]}")
+            messages.error(
+                request,
+                f"{form.fields[field].label if field in form.fields else ''}: {errors[0]}",
+            )
         return redirect("products:pricelist-detail", pk=pk)
     try:
-        services.pricelist_set_price(actor=request.user, price_list=price_list, **form.cleaned_data)
+        services.pricelist_set_price(
+            actor=request.user, price_list=price_list, **form.cleaned_data
+        )
     except Invalid as exc:
         messages.error(request, exc.message)
     else:
@@ -142,7 +193,9 @@ def pricelist_set_price(request, pk):
 def pricelist_remove_price(request, pk, item_pk):
     price_list = PriceListDetailView(request=request).get_object(pk)
     try:
-        item = pricelist_items(actor=request.user, price_list=price_list).get(pk=item_pk)
+        item = pricelist_items(actor=request.user, price_list=price_list).get(
+            pk=item_pk
+        )
     except PriceListItem.DoesNotExist:
         raise NotFound(_("Price not found.")) from None
     services.pricelist_remove_price(actor=request.user, item=item)

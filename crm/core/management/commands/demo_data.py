@@ -12,7 +12,9 @@ from django.db import transaction
 
 
 class Command(BaseCommand):
-    help = "Load the demo data set (Chinese names, regions, products). Safe to run again."
+    help = (
+        "Load the demo data set (Chinese names, regions, products). Safe to run again."
+    )
 
     def handle(self, *args, **options):
         for config in apps.get_app_configs():
