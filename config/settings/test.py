@@ -14,5 +14,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 AXES_ENABLED = True
-ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]  # noqa: F405
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
 WHITENOISE_AUTOREFRESH = True
