@@ -46,6 +46,8 @@ def scope_q(
     if DataScope.ALL in scopes:
         return None
     q = Q(pk__in=[])
+    if not scopes:
+        return q
     if DataScope.OWN in scopes:
         q |= Q(**{owner: user.pk})
     if DataScope.SUBORDINATES in scopes:
