@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run test install install-dev assets migrate demo lint format check lock worker beat serve
+.PHONY: run test e2e-deps install install-dev assets migrate demo lint format check lock worker beat serve
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,7 +45,13 @@ run: demo
 	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install-dev
+# The end-to-end tests drive Debian's Chromium; install it when missing (root only).
+e2e-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && apt-get install -y -qq chromium >/dev/null); \
+	  else echo "The end-to-end tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; fi
+
+test: install-dev e2e-deps
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
