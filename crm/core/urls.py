@@ -9,4 +9,5 @@ urlpatterns = [
     path("exports/<int:pk>/download/", system.export_download, name="export-download"),
     path("export/<str:key>/", system.export_view, name="export"),
     path("system/parameters/", system.parameters, name="parameters"),
+    path("system/sequences/", system.sequences, name="sequences"),
 ]

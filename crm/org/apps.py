@@ -9,6 +9,9 @@ class OrgConfig(AppConfig):
 
     def ready(self):
         from crm.core.menu import MenuItem, MenuSection, register_section
+        from crm.core.numbering import SequenceSpec, register_sequence
+
+        register_sequence(SequenceSpec("org.employee", _("Employee number"), "E", 4))
 
         register_section(
             MenuSection(
@@ -37,6 +40,12 @@ class OrgConfig(AppConfig):
                         "core:parameters",
                         "core.manage_system",
                         "sliders",
+                    ),
+                    MenuItem(
+                        _("Number sequences"),
+                        "core:sequences",
+                        "core.manage_system",
+                        "123",
                     ),
                     MenuItem(_("API documentation"), "api-docs", None, "braces"),
                 ],

@@ -14,6 +14,7 @@ from crm.core.errors import Invalid
 from crm.core.exports import CONTENT_TYPES, export_filename, export_start
 from crm.core.lists import REGISTRY
 from crm.core.models import AuditEvent, ExportJob, SystemParameter
+from crm.core.numbering import sequence_rows, sequence_update
 from crm.core.params import REGISTRY as PARAMS
 from crm.core.params import all_params, params_update
 from crm.core.scopes import authorize
@@ -105,5 +106,40 @@ def parameters(request):
         request,
         "core/parameters.html",
         {"groups": groups, "title": _("System parameters"), "history": history},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def sequences(request):
+    """Number sequences: prefix and digits of each business number (manage-system permission)."""
+    authorize(request.user, "core.manage_system")
+    errors, status = {}, 200
+    if request.method == "POST":
+        key = request.POST.get("key", "")
+        try:
+            padding = int(request.POST.get("padding", ""))
+        except ValueError:
+            padding = -1
+        try:
+            sequence_update(
+                actor=request.user,
+                key=key,
+                prefix=request.POST.get("prefix", ""),
+                padding=padding,
+            )
+        except Invalid as exc:
+            errors, status = {key: exc.fields}, 400
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Number sequence saved."))
+            return redirect("core:sequences")
+    rows = sequence_rows()
+    for row in rows:
+        row["errors"] = errors.get(row["key"], {})
+    return render(
+        request,
+        "core/sequences.html",
+        {"rows": rows, "title": _("Number sequences")},
         status=status,
     )
