@@ -6,9 +6,15 @@ group (root)
 └── south (branch)           rep_c
 """
 
+import itertools
+from decimal import Decimal
+
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
+from crm.core.params import CACHE_KEY as PARAMS_CACHE_KEY
+from crm.core.trees import tree_place
 from crm.org.tests.factories import DepartmentFactory, UserFactory
 
 
@@ -54,5 +60,48 @@ def client_for():
         client = Client()
         client.force_login(user)
         return client
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_params_cache():
+    """System parameters are cached; a test must not see values a rolled-back test stored."""
+    cache.delete(PARAMS_CACHE_KEY)
+    yield
+    cache.delete(PARAMS_CACHE_KEY)
+
+
+@pytest.fixture
+def english(settings):
+    """Pages in English (the default language is zh-hans), so tests can read messages."""
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def make_product(db):
+    """Create a product owned by `owner` in the owner's department (unless given)."""
+    from crm.products.models import Category, Product
+
+    numbers = itertools.count(1)
+    category = None
+
+    def make(owner=None, **fields):
+        nonlocal category
+        if category is None:
+            category = Category.objects.create(name="测试类别")
+            tree_place(category)
+        n = next(numbers)
+        values = {
+            "code": f"P-{n:04d}",
+            "name": f"测试产品{n}",
+            "category": category,
+            "owner": owner,
+            "department": owner.department if owner else None,
+            "list_price": Decimal("100.00"),
+            "cost": Decimal("60.00"),
+        }
+        values.update(fields)
+        return Product.objects.create(**values)
 
     return make

@@ -11,6 +11,7 @@ from crm.org.models import Department, Role, User
 class DepartmentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Department
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"部门{n}")
     kind = Department.Kind.OFFICE
