@@ -144,11 +144,8 @@ def params_update(*, actor, values: dict[str, Any]) -> dict[str, Any]:
         raise Invalid(_("Some parameters are invalid."), fields=errors)
     current = all_params()
     for key, value in cleaned.items():
-        if (
-            current.get(key) == value
-            and SystemParameter.objects.filter(key=key).exists()
-        ):
-            continue
+        if current.get(key) == value:
+            continue  # unchanged: nothing to store, nothing to audit
         obj = SystemParameter.objects.filter(key=key).first()
         before = snapshot(obj) if obj else {"key": key, "value": current.get(key)}
         obj, _created = SystemParameter.objects.update_or_create(
