@@ -1,16 +1,26 @@
 """Y7 audit trail, written by services in the same transaction as the change."""
 
+import contextlib
 import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 
 from crm.core.models import AuditEvent
 
 
-def _plain(value):
+def _plain(value, field=None):
     if isinstance(value, Decimal):
+        # As the database stores it: 180.00 typed in and 180.000000 read back are one value.
+        places = getattr(field, "decimal_places", None)
+        if places is not None:
+            with contextlib.suppress(InvalidOperation):  # too long: keep as it is
+                value = value.quantize(Decimal(1).scaleb(-places))
         return str(value)
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        # A form gives local time, the database UTC: compare and store one of them.
+        return value.astimezone(datetime.UTC).isoformat()
     if isinstance(value, datetime.date | datetime.datetime | datetime.time):
         return value.isoformat()
     if isinstance(value, list | dict | str | int | float | bool) or value is None:
@@ -24,7 +34,7 @@ def snapshot(obj) -> dict:
     for field in obj._meta.concrete_fields:
         if field.name in {"created_at", "updated_at", "password"}:
             continue
-        data[field.name] = _plain(getattr(obj, field.attname))
+        data[field.name] = _plain(getattr(obj, field.attname), field)
     return data
 
 

@@ -119,6 +119,14 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
 
+    def get_action_display(self) -> str:
+        """The action's label ("Updated"); `action` has no field choices, so that other
+        modules may record their own actions ("approve", "merge") without a migration."""
+        try:
+            return str(self.Action(self.action).label)
+        except ValueError:
+            return self.action
+
 
 class Sequence(models.Model):
     """A database-backed counter for business numbers (KH202611270001…), unique under concurrency."""
