@@ -1,4 +1,5 @@
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.web.forms import RecordForm
@@ -28,7 +29,11 @@ class ProductForm(RecordForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = Category.objects.filter(is_active=True)
+        # Active categories, plus the product's current one even if it was deactivated.
+        current = Q(pk=self.instance.category_id) if self.instance.pk else Q(pk__in=[])
+        self.fields["category"].queryset = Category.objects.filter(
+            Q(is_active=True) | current
+        )
         self.fields["category"].label_from_instance = _indented
 
 
@@ -39,7 +44,12 @@ class CategoryForm(RecordForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["parent"].queryset = Category.objects.filter(is_active=True)
+        current = (
+            Q(pk=self.instance.parent_id) if self.instance.parent_id else Q(pk__in=[])
+        )
+        self.fields["parent"].queryset = Category.objects.filter(
+            Q(is_active=True) | current
+        )
         self.fields["parent"].label_from_instance = _indented
 
 
@@ -57,12 +67,10 @@ class PriceItemForm(forms.Form):
     product = forms.ModelChoiceField(
         label=_("product"), queryset=Product.objects.none()
     )
-    price = forms.DecimalField(
-        label=_("price"), min_value=0, max_digits=20, decimal_places=6
-    )
+    # Shape only: the service refuses negative values with a field error.
+    price = forms.DecimalField(label=_("price"), max_digits=20, decimal_places=6)
     min_quantity = forms.DecimalField(
         label=_("minimum quantity"),
-        min_value=0,
         initial=1,
         max_digits=14,
         decimal_places=3,

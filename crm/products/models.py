@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.models import BusinessRecord, TimeStamped, TreeNode
@@ -77,6 +78,14 @@ class Product(BusinessRecord):
                 condition=Q(list_price__gte=0), name="product_list_price_gte_0"
             ),
             models.CheckConstraint(condition=Q(cost__gte=0), name="product_cost_gte_0"),
+            # Codes are unique whatever their case (the service gives the field error).
+            models.UniqueConstraint(
+                Lower("code"),
+                name="product_code_ci_unique",
+                violation_error_message=_(
+                    "This code is already used by another product."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -107,6 +116,13 @@ class PriceList(BusinessRecord):
                 | Q(valid_from__isnull=True)
                 | Q(valid_to__gte=models.F("valid_from")),
                 name="pricelist_valid_range",
+            ),
+            models.UniqueConstraint(
+                Lower("name"),
+                name="pricelist_name_ci_unique",
+                violation_error_message=_(
+                    "This name is already used by another price list."
+                ),
             ),
         ]
 

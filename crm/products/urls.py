@@ -16,6 +16,16 @@ urlpatterns = [
         views.CategoryFormView.as_view(),
         name="category-edit",
     ),
+    path(
+        "categories/<int:pk>/deactivate/",
+        views.category_deactivate,
+        name="category-deactivate",
+    ),
+    path(
+        "categories/<int:pk>/activate/",
+        views.category_activate,
+        name="category-activate",
+    ),
     path("price-lists/", views.PriceListListView.as_view(), name="pricelist-list"),
     path(
         "price-lists/new/", views.PriceListFormView.as_view(), name="pricelist-create"

@@ -1,21 +1,30 @@
+"""Product catalogue pages (Y6): thin views over the selectors and services."""
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm.core.errors import Invalid, NotFound
+from crm.core.errors import Invalid
+from crm.core.fieldrights import field_rights
 from crm.core.scopes import authorize, can
 from crm.core.web.views import DetailPageView, ListPageView, RecordFormView, build_tree
 from crm.products import services
 from crm.products.forms import CategoryForm, PriceItemForm, PriceListForm, ProductForm
-from crm.products.models import PriceListItem, Product
+from crm.products.models import Product
 from crm.products.selectors import (
+    CATEGORY_SPEC,
     category_get,
-    category_tree_list,
+    category_tree_with_counts,
+    pricelist_get,
+    pricelist_item_get,
     pricelist_items,
     product_get,
+    product_price_items,
 )
+
+# Products
 
 
 class ProductListView(ListPageView):
@@ -46,12 +55,12 @@ class ProductDetailView(DetailPageView):
     list_url_name = "products:product-list"
     template_name = "products/product_detail.html"
 
+    def get_object(self, pk):
+        return product_get(actor=self.request.user, pk=pk)
+
     def extra_context(self, obj):
-        prices = obj.price_items.select_related("price_list").order_by(
-            "price_list__name", "min_quantity"
-        )
         return {
-            "prices": prices,
+            "prices": product_price_items(actor=self.request.user, product=obj),
             "can_copy": can(self.request.user, "products.add_product"),
         }
 
@@ -63,6 +72,9 @@ class ProductFormView(RecordFormView):
     update_service = services.product_update
     success_url_name = "products:product-detail"
     list_url_name = "products:product-list"
+
+    def get_object(self, pk):
+        return product_get(actor=self.request.user, pk=pk)
 
     def get(self, request, pk=None):
         authorize(
@@ -80,17 +92,13 @@ def product_copy(request, pk):
     return redirect("products:product-detail", pk=copy.pk)
 
 
-def category_tree(request):
-    nodes = list(category_tree_list(actor=request.user))
-    from django.db.models import Count
+# Categories
 
-    counts = dict(
-        Product.objects.visible_to(request.user)
-        .values_list("category")
-        .annotate(n=Count("pk"))
-    )
+
+def category_tree(request):
+    nodes = category_tree_with_counts(actor=request.user)
     for node in nodes:
-        node.employee_count = counts.get(node.pk, 0)
+        node.employee_count = node.product_count  # the count core/_tree.html shows
     return render(
         request,
         "products/category_tree.html",
@@ -104,11 +112,14 @@ def category_tree(request):
 
 
 class CategoryFormView(RecordFormView):
-    spec_key = "products.product"
     form_class = CategoryForm
     create_service = services.category_create
     update_service = services.category_update
     list_url_name = "products:category-tree"
+
+    @property
+    def spec(self):
+        return CATEGORY_SPEC
 
     def get_object(self, pk):
         return category_get(actor=self.request.user, pk=pk)
@@ -125,6 +136,25 @@ class CategoryFormView(RecordFormView):
         if not pk and request.GET.get("parent"):
             form.initial["parent"] = request.GET["parent"]
         return self.render_form(form, obj)
+
+
+@require_POST
+def category_deactivate(request, pk):
+    category = category_get(actor=request.user, pk=pk)
+    services.category_deactivate(actor=request.user, category=category)
+    messages.success(request, _("Category deactivated."))
+    return redirect("products:category-tree")
+
+
+@require_POST
+def category_activate(request, pk):
+    category = category_get(actor=request.user, pk=pk)
+    services.category_activate(actor=request.user, category=category)
+    messages.success(request, _("Category activated."))
+    return redirect("products:category-tree")
+
+
+# Price lists
 
 
 class PriceListListView(ListPageView):
@@ -149,12 +179,16 @@ class PriceListDetailView(DetailPageView):
     list_url_name = "products:pricelist-list"
     template_name = "products/pricelist_detail.html"
 
+    def get_object(self, pk):
+        return pricelist_get(actor=self.request.user, pk=pk)
+
     def extra_context(self, obj):
         user = self.request.user
         return {
             "items": pricelist_items(actor=user, price_list=obj),
             "item_form": PriceItemForm(user=user),
             "can_edit_prices": can(user, "products.change_pricelist"),
+            "show_list_price": "list_price" not in field_rights(user, Product).hidden,
         }
 
 
@@ -166,24 +200,37 @@ class PriceListFormView(RecordFormView):
     success_url_name = "products:pricelist-detail"
     list_url_name = "products:pricelist-list"
 
+    def get_object(self, pk):
+        return pricelist_get(actor=self.request.user, pk=pk)
+
+    def get(self, request, pk=None):
+        authorize(
+            request.user,
+            "products.change_pricelist" if pk else "products.add_pricelist",
+        )
+        return super().get(request, pk)
+
 
 @require_POST
 def pricelist_set_price(request, pk):
-    price_list = PriceListDetailView(request=request).get_object(pk)
+    price_list = pricelist_get(actor=request.user, pk=pk)
+    authorize(request.user, "products.change_pricelist")
     form = PriceItemForm(request.POST, user=request.user)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            messages.error(
-                request,
-                f"{form.fields[field].label if field in form.fields else ''}: {errors[0]}",
-            )
+        for name, errors in form.errors.items():
+            label = form.fields[name].label if name in form.fields else ""
+            messages.error(request, f"{label}: {errors[0]}" if label else errors[0])
         return redirect("products:pricelist-detail", pk=pk)
     try:
         services.pricelist_set_price(
             actor=request.user, price_list=price_list, **form.cleaned_data
         )
     except Invalid as exc:
-        messages.error(request, exc.message)
+        for name, errors in exc.fields.items():
+            label = form.fields[name].label if name in form.fields else ""
+            messages.error(request, f"{label}: {errors[0]}" if label else errors[0])
+        if not exc.fields:
+            messages.error(request, exc.message)
     else:
         messages.success(request, _("Price saved."))
     return redirect("products:pricelist-detail", pk=pk)
@@ -191,13 +238,8 @@ def pricelist_set_price(request, pk):
 
 @require_POST
 def pricelist_remove_price(request, pk, item_pk):
-    price_list = PriceListDetailView(request=request).get_object(pk)
-    try:
-        item = pricelist_items(actor=request.user, price_list=price_list).get(
-            pk=item_pk
-        )
-    except PriceListItem.DoesNotExist:
-        raise NotFound(_("Price not found.")) from None
+    price_list = pricelist_get(actor=request.user, pk=pk)
+    item = pricelist_item_get(actor=request.user, price_list=price_list, pk=item_pk)
     services.pricelist_remove_price(actor=request.user, item=item)
     messages.success(request, _("Price removed."))
     return redirect("products:pricelist-detail", pk=pk)
