@@ -19,6 +19,8 @@ from crm.products.tests.factories import (
     ProductFactory,
 )
 
+pytestmark = pytest.mark.django_db
+
 
 def events_for(obj):
     return AuditEvent.objects.filter(
@@ -412,7 +414,7 @@ def test_product_copy_needs_a_free_code(manager):
     assert Product.objects.count() == 1
 
 
-def test_a_product_in_a_price_list_cannot_be_deleted(db):
+def test_a_product_in_a_price_list_cannot_be_deleted():
     """Products are discontinued, never deleted: price lists keep referring to them."""
     item = PriceListItemFactory()
     with pytest.raises(ProtectedError):
