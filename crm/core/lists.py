@@ -43,8 +43,22 @@ class Column:
         return value
 
 
+class CappedPage(Page):
+    def has_next(self) -> bool:
+        if self.paginator.capped:
+            # Past the cap the end is unknown: a full page may have more rows after it.
+            return len(self) == self.paginator.per_page
+        return super().has_next()
+
+
 class CappedPaginator(Paginator):
-    """Counts at most `cap` rows, so a page never costs a COUNT(*) over a whole large table."""
+    """Counts at most `cap` rows, so a page never costs a COUNT(*) over a whole large table.
+
+    Above the cap the count stops, but the rows do not: every page past it can still be
+    opened (a plain Paginator would cut the rows at the capped count).
+    """
+
+    MAX_OFFSET = 2**31 - 1  # an absurd page number must not overflow the database
 
     def __init__(self, object_list, per_page, cap: int | None = None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
@@ -59,10 +73,28 @@ class CappedPaginator(Paginator):
         return self.count > self.cap
 
     def validate_number(self, number):
+        if self.capped:
+            try:
+                number = int(number)
+            except (TypeError, ValueError):
+                return 1
+            return min(max(number, 1), self.MAX_OFFSET // self.per_page)
         try:
             return super().validate_number(number)
         except Exception:
             return 1
+
+    def page(self, number):
+        if not self.capped:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        return self._get_page(
+            self.object_list[bottom : bottom + self.per_page], number, self
+        )
+
+    def _get_page(self, *args, **kwargs):
+        return CappedPage(*args, **kwargs)
 
 
 class ListSpec:
@@ -89,12 +121,15 @@ class ListSpec:
         """The rows this user may see (override to call the app's selector)."""
         return self.model.objects.visible_to(user)
 
-    def search(self, qs: QuerySet, term: str) -> QuerySet:
-        if not term or not self.search_fields:
+    def search(
+        self, qs: QuerySet, term: str, hidden: frozenset[str] = frozenset()
+    ) -> QuerySet:
+        """Rows containing `term` in a searchable field the user may see (Y5: searching
+        a hidden field would tell its value)."""
+        fields = [f for f in self.search_fields if f.split("__")[0] not in hidden]
+        if not term or not fields:
             return qs
-        return qs.filter(
-            reduce(or_, (Q(**{f"{f}__icontains": term}) for f in self.search_fields))
-        )
+        return qs.filter(reduce(or_, (Q(**{f"{f}__icontains": term}) for f in fields)))
 
     def columns_for(self, user) -> list[Column]:
         hidden = field_rights(user, self.model).hidden
@@ -105,15 +140,20 @@ class ListSpec:
 
     def queryset(self, user, params) -> tuple[QuerySet, object]:
         """Scoped rows filtered by `params` (a QueryDict or dict), searched and sorted."""
+        hidden = field_rights(user, self.model).hidden
         qs = self.base_queryset(user)
         if self.select_related:
             qs = qs.select_related(*self.select_related)
         filterset = None
         if self.filterset_class is not None:
             filterset = self.filterset_class(params, queryset=qs, request=None)
+            for name, filter_ in list(filterset.filters.items()):
+                # Y5: filtering on a hidden field (price from/to) would tell its value.
+                if (filter_.field_name or name).split("__")[0] in hidden:
+                    del filterset.filters[name]
             filterset.form.user = user
             qs = filterset.qs if filterset.is_valid() else qs.none()
-        qs = self.search(qs, (params.get("q") or "").strip())
+        qs = self.search(qs, (params.get("q") or "").strip(), hidden)
         sort = params.get("sort") or ""
         options = self.sort_options(user)
         desc = sort.startswith("-")

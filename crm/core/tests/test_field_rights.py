@@ -12,6 +12,7 @@ from crm.core.errors import Forbidden
 from crm.core.fieldrights import field_rights
 from crm.core.scopes import DataScope
 from crm.core.services import record_update
+from crm.core.tests import pages
 from crm.org.models import User
 from crm.org.tests.factories import make_role
 from crm.products.models import Product
@@ -60,8 +61,8 @@ def test_role_hiding_list_price(org, product, client_for, mode):
     client = client_for(user)
     shown = mode == "edit"
 
-    listing = client.get("/products/").content.decode()
-    detail = client.get(f"/products/{product.pk}/").content.decode()
+    listing = pages.text(client.get("/products/"))
+    detail = pages.text(client.get(f"/products/{product.pk}/"))
     api_list = client.get("/api/v1/products/products/").json()["results"][0]
     api_detail = client.get(f"/api/v1/products/products/{product.pk}/").json()
     header, rows = _export_csv(client)
@@ -218,8 +219,10 @@ def test_cost_needs_view_cost_everywhere(org, costed, client_for, view_cost):
     codes = (*READ, "products.view_cost") if view_cost else READ
     client = client_for(_as(org, *codes))
 
-    listing = client.get("/products/").content.decode()
-    detail = client.get(f"/products/{costed.pk}/").content.decode()
+    listing = pages.text(client.get("/products/"))
+    detail_page = client.get(f"/products/{costed.pk}/")
+    detail = pages.text(detail_page)
+    history = pages.section(detail_page, 'id="tab-history"')
     api_list = client.get("/api/v1/products/products/").json()["results"][0]
     api_detail = client.get(f"/api/v1/products/products/{costed.pk}/").json()
     header, rows = _export_csv(client)
@@ -227,7 +230,9 @@ def test_cost_needs_view_cost_everywhere(org, costed, client_for, view_cost):
     assert ("5678.12" in listing) is view_cost
     assert ("5678.12" in detail) is view_cost
     # the history tab: the old cost appears only in the recorded change
-    assert ("4321.98" in detail) is view_cost
+    assert ("4321.98" in history) is view_cost
+    assert ("Cost" in history) is view_cost
+    assert "Updated" in history
     assert ("cost" in api_list) is view_cost
     assert ("cost" in api_detail) is view_cost
     assert ("cost" in header) is view_cost
@@ -252,3 +257,58 @@ def test_cost_is_not_in_the_form_without_view_cost(org, product, client_for):
     html = client_for(user).get(f"/products/{product.pk}/edit/").content.decode()
     assert _input(html, "cost") is None
     assert _input(html, "name") is not None
+
+
+def _catalogue(org, make_product):
+    return [
+        make_product(org.manager, list_price=Decimal(50), cost=Decimal(9)),
+        make_product(org.manager, list_price=Decimal(150), cost=Decimal(1)),
+        make_product(org.manager, list_price=Decimal(250), cost=Decimal(5)),
+    ]
+
+
+@pytest.mark.parametrize("mode", ["hidden", "edit"])
+def test_a_hidden_field_cannot_be_filtered_on(org, make_product, client_for, mode):
+    """Y5: "price from 100" on a hidden list price would tell the price; it is ignored."""
+    _catalogue(org, make_product)
+    user = _as(org, *READ, field_rights={"products.product": {"list_price": mode}})
+    client = client_for(user)
+    wanted = ["P-0002", "P-0003"] if mode == "edit" else ["P-0001", "P-0002", "P-0003"]
+
+    page = client.get("/products/", {"min_price": "100"})
+    api = client.get("/api/v1/products/products/", {"min_price": "100"}).json()
+
+    assert pages.product_codes(page) == wanted
+    assert sorted(row["code"] for row in api["results"]) == wanted
+
+
+@pytest.mark.parametrize("view_cost", [False, True])
+def test_a_hidden_field_cannot_be_sorted_on(org, make_product, client_for, view_cost):
+    _catalogue(org, make_product)
+    codes = (*READ, "products.view_cost") if view_cost else READ
+    client = client_for(_as(org, *codes))
+    by_cost = ["P-0002", "P-0003", "P-0001"]
+    by_code = ["P-0001", "P-0002", "P-0003"]
+
+    page = client.get("/products/", {"sort": "cost"})
+    api = client.get("/api/v1/products/products/", {"sort": "cost"}).json()
+
+    wanted = by_cost if view_cost else by_code
+    assert pages.product_codes(page) == wanted
+    assert [row["code"] for row in api["results"]] == wanted
+
+
+@pytest.mark.parametrize("mode", ["hidden", "edit"])
+def test_a_hidden_field_is_not_searched(org, make_product, client_for, mode):
+    """Searching for a value of a hidden field finds nothing: it would tell the value."""
+    make_product(org.manager, specification="IP67")
+    make_product(org.manager, specification="IP54")
+    user = _as(org, *READ, field_rights={"products.product": {"specification": mode}})
+    client = client_for(user)
+    wanted = ["P-0001"] if mode == "edit" else []
+
+    page = client.get("/products/", {"q": "IP67"})
+    api = client.get("/api/v1/products/products/", {"q": "IP67"}).json()
+
+    assert pages.product_codes(page) == wanted
+    assert [row["code"] for row in api["results"]] == wanted
