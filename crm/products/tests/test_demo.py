@@ -24,7 +24,7 @@ def test_demo_catalogue_loads_twice_without_duplicates():
     first = counts()
     demo.load()
     assert counts() == first
-    categories, products, price_lists, prices = first
+    _categories, products, price_lists, prices = first
     assert 180 <= products <= 220
     assert price_lists == 3
     assert prices > products
