@@ -47,9 +47,10 @@ class CategoryForm(RecordForm):
         current = (
             Q(pk=self.instance.parent_id) if self.instance.parent_id else Q(pk__in=[])
         )
-        self.fields["parent"].queryset = Category.objects.filter(
-            Q(is_active=True) | current
-        )
+        choices = Category.objects.filter(Q(is_active=True) | current)
+        if self.instance.pk:  # not under itself or its own subtree
+            choices = choices.exclude(path__startswith=self.instance.path)
+        self.fields["parent"].queryset = choices
         self.fields["parent"].label_from_instance = _indented
 
 

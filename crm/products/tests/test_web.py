@@ -348,6 +348,10 @@ def test_category_create_and_move_form(client_for, manager):
     )
     assert refused.status_code == 400
     assert "parent" in refused.context["form"].errors
+    edit = client.get(reverse("products:category-edit", args=[top.pk]))
+    choices = set(edit.context["form"].fields["parent"].queryset)
+    assert top not in choices
+    assert child not in choices
 
 
 def test_category_deactivate_view(client_for, manager):
@@ -487,3 +491,18 @@ def test_price_pages_need_permission_and_scope(client_for, org, make_user):
         reverse("products:pricelist-remove-price", args=[theirs.pk, other_item.pk])
     )
     assert response.status_code == 404
+
+
+def test_price_list_page_sorts_and_paginates(client_for, manager):
+    for number in range(30):
+        PriceListFactory(name=f"价目表{number:02d}")
+    client = client_for(manager)
+    url = reverse("products:pricelist-list")
+    first = client.get(url, {"sort": "-name"})
+    names = [r["obj"].name for r in first.context["rows"]]
+    assert names[:2] == ["价目表29", "价目表28"]
+    assert len(names) == 25
+    second = client.get(url, {"sort": "-name", "page": 2})
+    assert [r["obj"].name for r in second.context["rows"]] == [
+        f"价目表{n:02d}" for n in range(4, -1, -1)
+    ]

@@ -107,6 +107,9 @@ def category_tree(request):
             "title": _("Product categories"),
             "can_edit": can(request.user, "products.change_category"),
             "can_add": can(request.user, "products.add_category"),
+            # POST-only actions for the tree rows (see core/_tree.html).
+            "deactivate_url_name": "products:category-deactivate",
+            "activate_url_name": "products:category-activate",
         },
     )
 
