@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import QueryDict
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.core.errors import Invalid, NotFound
@@ -16,6 +16,8 @@ from crm.core.models import ExportJob
 from crm.core.scopes import authorize
 
 FORMATS = {"xlsx", "csv"}
+# Stored with a job: the requester's language, so a worker writes the headers in it.
+LANGUAGE_PARAM = "_language"
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
@@ -68,7 +70,10 @@ def export_start(
         return render_export(spec, actor, query, fmt), None
     with transaction.atomic():
         job = ExportJob.objects.create(
-            user=actor, list_key=key, params=params, file_format=fmt
+            user=actor,
+            list_key=key,
+            params={**params, LANGUAGE_PARAM: translation.get_language()},
+            file_format=fmt,
         )
         transaction.on_commit(lambda: _dispatch(job.pk))
     return None, job
@@ -81,26 +86,41 @@ def _dispatch(job_id: int) -> None:
 
 
 def export_run(job_id: int) -> ExportJob:
-    """Write a job's file, updating its progress; called by the Celery task."""
+    """Write a job's file, updating its progress; called by the Celery task.
+
+    Whatever goes wrong marks the job failed with the error, so its page never waits for
+    ever on a job nobody is running any more.
+    """
     job = ExportJob.objects.select_related("user").get(pk=job_id)
-    spec = _spec(job.list_key)
-    query = _params(job.params)
-    qs, _filterset = spec.queryset(job.user, query)
-    job.status, job.total = ExportJob.Status.RUNNING, qs.count()
-    job.worker = f"{socket.gethostname()}:{os.getpid()}"
-    job.save(update_fields=["status", "total", "worker", "updated_at"])
-
-    def progress(done: int) -> None:
-        ExportJob.objects.filter(pk=job.pk).update(done=done, updated_at=timezone.now())
-
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    params = dict(job.params)
+    language = params.pop(LANGUAGE_PARAM, None) or settings.LANGUAGE_CODE
     try:
-        data = render_export(spec, job.user, query, job.file_format, progress)
+        with translation.override(language):
+            spec = _spec(job.list_key)
+            query = _params(params)
+            qs, _filterset = spec.queryset(job.user, query)
+            job.status, job.total = ExportJob.Status.RUNNING, qs.count()
+            job.worker = worker
+            job.save(update_fields=["status", "total", "worker", "updated_at"])
+
+            def progress(done: int) -> None:
+                ExportJob.objects.filter(pk=job.pk).update(
+                    done=done, updated_at=timezone.now()
+                )
+
+            data = render_export(spec, job.user, query, job.file_format, progress)
+            job.file.save(
+                export_filename(spec, job.file_format), ContentFile(data), save=False
+            )
     except Exception as exc:
         ExportJob.objects.filter(pk=job.pk).update(
-            status=ExportJob.Status.FAILED, error=str(exc)[:2000]
+            status=ExportJob.Status.FAILED,
+            error=str(exc)[:2000],
+            worker=worker,
+            updated_at=timezone.now(),
         )
         raise
-    job.file.save(export_filename(spec, job.file_format), ContentFile(data), save=False)
     job.status, job.done = ExportJob.Status.DONE, job.total
     job.save(update_fields=["file", "status", "done", "updated_at"])
     return job
