@@ -24,6 +24,32 @@ def department_get(*, actor, pk) -> Department:
         raise NotFound(_("Department not found.")) from None
 
 
+@register
+class DepartmentList(ListSpec):
+    """The departments as rows: the department pages' permission (org.view_department),
+    title and export."""
+
+    key = "org.department"
+    model = Department
+    title = _("Departments")
+    columns = [
+        Column("name", _("name"), sort="name"),
+        Column("kind", _("kind"), sort="kind", choices=True),
+        Column("code", _("code"), sort="code"),
+        Column("parent.name", _("parent"), sort="parent__path", field="parent"),
+        Column("phone", _("phone")),
+        Column("is_active", _("active"), sort="is_active"),
+    ]
+    search_fields = ("name", "code")
+    default_sort = "path"
+    select_related = ("parent",)
+
+    def base_queryset(self, user):
+        # The whole tree, as department_tree_list(); pages and exports over this list
+        # check org.view_department (view_perm) before they read.
+        return Department.objects.all()
+
+
 class EmployeeFilter(django_filters.FilterSet):
     department = django_filters.ModelChoiceFilter(
         label=_("department"), queryset=Department.objects.all(), method="in_department"

@@ -46,7 +46,7 @@ def department_tree(request):
 
 
 class DepartmentFormView(RecordFormView):
-    spec_key = "org.employee"  # only used for lookups below
+    spec_key = "org.department"
     form_class = DepartmentForm
     create_service = services.department_create
     update_service = services.department_update
