@@ -9,6 +9,7 @@ from crm.core.web.views import healthz
 from crm.org.web.auth import LoginView
 
 api_v1 = [
+    path("auth/", include("crm.core.api.urls")),
     path("org/", include("crm.org.api.urls")),
     path("products/", include("crm.products.api.urls")),
 ]

@@ -1,17 +1,56 @@
 """Base API viewset: the list spec's scoped queryset, services for writes, 404 outside the scope."""
 
+from django.utils.translation import gettext as _
+from django_filters import ModelChoiceFilter, ModelMultipleChoiceFilter
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, viewsets
 from rest_framework.response import Response
 
-from crm.core.errors import NotFound
+from crm.core.api.schema import AutoSchema
+from crm.core.api.serializers import is_id
+from crm.core.errors import Invalid, NotFound
 from crm.core.scopes import can
 
 
+def object_id(value, label: str = "") -> int:
+    """The integer id in a URL, or NotFound (404) for anything else: "abc", "-1", 10**30."""
+    if is_id(value):
+        return int(value)
+    raise NotFound(_("%(label)s not found.") % {"label": label or _("Record")})
+
+
+def check_query_params(params, filterset_class=None) -> None:
+    """Refuse query values the database cannot compare: NUL characters (PostgreSQL
+    refuses them) and record filters that are no id at all (SQLite overflows on 10**20)."""
+    bad = {
+        name: [_("Null characters are not allowed.")]
+        for name, values in params.lists()
+        if any("\x00" in value for value in values) or "\x00" in name
+    }
+    filters = filterset_class.base_filters if filterset_class else {}
+    for name, filter_ in filters.items():
+        if not isinstance(filter_, ModelChoiceFilter | ModelMultipleChoiceFilter):
+            continue
+        if filter_.extra.get("to_field_name"):
+            continue
+        if any(value and not is_id(value) for value in params.getlist(name)):
+            bad.setdefault(name, []).append(
+                _(
+                    "Select a valid choice. That choice is not one of the available choices."
+                )
+            )
+    if bad:
+        raise Invalid(_("Some fields are invalid."), fields=bad)
+
+
 class ListSpecFilterBackend(DjangoFilterBackend):
-    """Filters, search and sort exactly as the UI list does (the same ListSpec)."""
+    """Filters, search and sort exactly as the UI list does (the same ListSpec).
+
+    An invalid filter value answers 400 with the filter's errors (the UI shows an empty
+    list with the errors next to the filter; an API client needs to know).
+    """
 
     def get_filterset_class(self, view, queryset=None):
         return view.spec.filterset_class
@@ -19,7 +58,17 @@ class ListSpecFilterBackend(DjangoFilterBackend):
     def filter_queryset(self, request, queryset, view):
         if view.action != "list":
             return queryset
-        return view.spec.queryset(request.user, request.query_params)[0]
+        check_query_params(request.query_params, view.spec.filterset_class)
+        qs, filterset = view.spec.queryset(request.user, request.query_params)
+        if filterset is not None and not filterset.is_valid():
+            raise Invalid(
+                _("Some filters are invalid."),
+                fields={
+                    name: [str(message) for message in messages]
+                    for name, messages in filterset.errors.items()
+                },
+            )
+        return qs
 
 
 class SpecViewPermission(permissions.IsAuthenticated):
@@ -51,6 +100,7 @@ class ScopedViewSet(
     spec = None
     filter_backends = [ListSpecFilterBackend]
     permission_classes = [SpecViewPermission]
+    schema = AutoSchema()
 
     def get_queryset(self):
         if getattr(
@@ -60,18 +110,15 @@ class ScopedViewSet(
         return self.spec.base_queryset(self.request.user)
 
     def get_object(self):
+        label = str(self.spec.model._meta.verbose_name).capitalize()
+        pk = object_id(self.kwargs["pk"], label)
         try:
-            return self.get_queryset().get(pk=self.kwargs["pk"])
-        except (self.spec.model.DoesNotExist, ValueError, TypeError):
-            raise NotFound(f"{self.spec.model._meta.verbose_name} not found.") from None
+            return self.get_queryset().get(pk=pk)
+        except self.spec.model.DoesNotExist:
+            raise NotFound(_("%(label)s not found.") % {"label": label}) from None
 
 
-class ServiceWriteMixin:
-    """create/update/destroy call the module's services; serializers only check the shape."""
-
-    create_service = None  # callable(*, actor, data) -> obj
-    update_service = None  # callable(*, actor, obj, data, version) -> obj
-    delete_service = None  # callable(*, actor, obj) -> None
+class ServiceOutputMixin:
     output_serializer_class = None
 
     def _out(self, obj, status=200):
@@ -79,6 +126,12 @@ class ServiceWriteMixin:
             obj, context=self.get_serializer_context()
         )
         return Response(serializer.data, status=status)
+
+
+class ServiceCreateMixin(ServiceOutputMixin):
+    """POST calls the module's create service; the serializer only checks the shape."""
+
+    create_service = None  # callable(*, actor, data) -> obj
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -88,6 +141,16 @@ class ServiceWriteMixin:
         )
         return self._out(obj, 201)
 
+
+class ServiceUpdateMixin(ServiceOutputMixin):
+    """PUT/PATCH call the module's update service with the version the client read.
+
+    A serializer with a `version` field requires it even for PATCH (400 when missing);
+    a stale one is refused by the service (409).
+    """
+
+    update_service = None  # callable(*, actor, obj, data, version) -> obj
+
     def update(self, request, *args, **kwargs):
         obj = self.get_object()
         serializer = self.get_serializer(
@@ -96,6 +159,11 @@ class ServiceWriteMixin:
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         version = data.pop("version", None)
+        if version is None and "version" in serializer.fields:
+            raise Invalid(
+                _("The record version is missing."),
+                fields={"version": [_("This field is required.")]},
+            )
         obj = type(self).update_service(
             actor=request.user, obj=obj, data=data, version=version
         )
@@ -104,6 +172,17 @@ class ServiceWriteMixin:
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, partial=True, **kwargs)
 
+
+class ServiceDeleteMixin:
+    """DELETE calls the module's delete service (only where records may be deleted)."""
+
+    delete_service = None  # callable(*, actor, obj) -> None
+
     def destroy(self, request, *args, **kwargs):
         type(self).delete_service(actor=request.user, obj=self.get_object())
         return Response(status=204)
+
+
+class ServiceWriteMixin(ServiceCreateMixin, ServiceUpdateMixin):
+    """create/update call the module's services. No DELETE: business records are
+    deactivated; add ServiceDeleteMixin where a real delete exists."""

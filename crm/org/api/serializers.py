@@ -1,22 +1,22 @@
 from rest_framework import serializers
 
-from crm.core.api.serializers import FieldRightsMixin
+from crm.core.api.serializers import FieldRightsMixin, ModelSerializer
 from crm.org.models import Department, User
 
 
-class DepartmentOut(serializers.ModelSerializer):
+class DepartmentOut(ModelSerializer):
     class Meta:
         model = Department
         fields = ["id", "name", "kind", "code", "parent", "path", "depth", "is_active"]
 
 
-class DepartmentIn(serializers.ModelSerializer):
+class DepartmentIn(ModelSerializer):
     class Meta:
         model = Department
         fields = ["name", "kind", "code", "parent", "phone", "sort_order"]
 
 
-class EmployeeOut(FieldRightsMixin, serializers.ModelSerializer):
+class EmployeeOut(FieldRightsMixin, ModelSerializer):
     roles = serializers.SerializerMethodField()
 
     class Meta:
@@ -40,7 +40,7 @@ class EmployeeOut(FieldRightsMixin, serializers.ModelSerializer):
         return [g.name for g in obj.groups.all()]
 
 
-class EmployeeIn(FieldRightsMixin, serializers.ModelSerializer):
+class EmployeeIn(FieldRightsMixin, ModelSerializer):
     password = serializers.CharField(write_only=True, required=False, max_length=128)
 
     class Meta:

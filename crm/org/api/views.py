@@ -1,8 +1,10 @@
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.response import Response
 
-from crm.core.api.viewsets import ScopedViewSet, ServiceWriteMixin
+from crm.core.api.schema import AutoSchema
+from crm.core.api.viewsets import ScopedViewSet, ServiceCreateMixin, object_id
 from crm.core.lists import REGISTRY
 from crm.org import services
 from crm.org.api.serializers import DepartmentIn, DepartmentOut, EmployeeIn, EmployeeOut
@@ -21,12 +23,14 @@ class DepartmentViewSet(
     )  # for the schema; get_queryset reads through the selector
     pagination_class = None
     filter_backends: list = []
+    schema = AutoSchema()
 
     def get_queryset(self):
         return department_tree_list(actor=self.request.user)
 
     def get_object(self):
-        return department_get(actor=self.request.user, pk=self.kwargs["pk"])
+        pk = object_id(self.kwargs["pk"], _("Department"))
+        return department_get(actor=self.request.user, pk=pk)
 
     @extend_schema(request=DepartmentIn, responses={201: DepartmentOut})
     def create(self, request):
@@ -48,7 +52,7 @@ class DepartmentViewSet(
         return Response(DepartmentOut(dept).data)
 
 
-class EmployeeViewSet(ServiceWriteMixin, mixins.CreateModelMixin, ScopedViewSet):
+class EmployeeViewSet(ServiceCreateMixin, mixins.CreateModelMixin, ScopedViewSet):
     """Y4: employees within the caller's organisation data scope."""
 
     spec = REGISTRY["org.employee"]
