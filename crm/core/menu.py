@@ -30,6 +30,8 @@ def register_section(section: MenuSection) -> None:
 
 
 def menu_for(user, current_path: str) -> list[dict]:
+    """The sections and items this user may open; the item whose URL is the longest prefix
+    of the current path is the active one (so /products/categories/ is not also /products/)."""
     result = []
     for section in sorted(SECTIONS.values(), key=lambda s: s.order):
         items = []
@@ -44,8 +46,10 @@ def menu_for(user, current_path: str) -> list[dict]:
                 {
                     "label": item.label,
                     "url": url,
+                    "url_name": item.url_name,
+                    "perm": item.perm,
                     "icon": item.icon,
-                    "active": current_path.startswith(url) and url != "/",
+                    "active": False,
                 }
             )
         if items:
@@ -55,7 +59,21 @@ def menu_for(user, current_path: str) -> list[dict]:
                     "label": section.label,
                     "icon": section.icon,
                     "items": items,
-                    "active": any(i["active"] for i in items),
+                    "active": False,
                 }
             )
+    _mark_active(result, current_path)
     return result
+
+
+def _mark_active(sections: list[dict], current_path: str) -> None:
+    best_section, best_item = None, None
+    for section in sections:
+        for item in section["items"]:
+            url = item["url"]
+            if url == "/" or not current_path.startswith(url):
+                continue
+            if best_item is None or len(url) > len(best_item["url"]):
+                best_section, best_item = section, item
+    if best_item is not None:
+        best_item["active"] = best_section["active"] = True

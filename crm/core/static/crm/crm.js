@@ -1,8 +1,76 @@
+// Small progressive enhancements; every page works without them.
+
 // Pickers: long selects become searchable (Tom Select), also after htmx swaps.
 function crmEnhance(root) {
+  // Django's "---------" empty choice reads as "All" in filters and "Choose…" in forms.
+  root.querySelectorAll("[data-empty-label]").forEach(function (scope) {
+    scope.querySelectorAll('select option[value=""]').forEach(function (opt) {
+      if (/^-+$/.test(opt.textContent.trim())) opt.textContent = scope.dataset.emptyLabel;
+    });
+  });
   root.querySelectorAll("select.form-select:not(.tomselected):not([multiple])").forEach(function (el) {
     if (el.options.length > 12 && window.TomSelect) new TomSelect(el, { maxOptions: 500 });
   });
 }
-document.addEventListener("DOMContentLoaded", function () { crmEnhance(document); });
+
+// Mobile sidebar: open and close with the menu button or the backdrop.
+function crmToggleSidebar(force) {
+  var sidebar = document.getElementById("sidebar");
+  var backdrop = document.getElementById("sidebar-backdrop");
+  if (!sidebar) return;
+  var open = typeof force === "boolean" ? force : !sidebar.classList.contains("open");
+  sidebar.classList.toggle("open", open);
+  if (backdrop) backdrop.classList.toggle("open", open);
+}
+
+// Client-side row filter for long tables that are not paginated (price list lines).
+function crmFilterTable(input) {
+  var table = document.getElementById(input.dataset.crmFilterTable);
+  if (!table) return;
+  var term = input.value.trim().toLowerCase();
+  table.querySelectorAll("tbody tr[data-row]").forEach(function (row) {
+    row.hidden = term !== "" && row.textContent.toLowerCase().indexOf(term) === -1;
+  });
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  crmEnhance(document);
+  document.addEventListener("click", function (e) {
+    if (e.target.closest("[data-crm-toggle=sidebar]")) crmToggleSidebar();
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") crmToggleSidebar(false);
+  });
+  document.addEventListener("input", function (e) {
+    if (e.target.matches("[data-crm-filter-table]")) crmFilterTable(e.target);
+  });
+  // Open the tab named in the URL hash (#tab-history), so links and reloads keep the tab.
+  if (/^#[\w-]+$/.test(location.hash) && window.bootstrap) {
+    var trigger = document.querySelector('[data-bs-toggle="tab"][data-bs-target="' + location.hash + '"]');
+    if (trigger) bootstrap.Tab.getOrCreateInstance(trigger).show();
+  }
+  document.addEventListener("shown.bs.tab", function (e) {
+    var target = e.target.getAttribute("data-bs-target");
+    if (target && history.replaceState) history.replaceState(null, "", target);
+  });
+});
 document.body.addEventListener("htmx:afterSwap", function (e) { crmEnhance(e.target); });
+
+// Permission grids: a header checkbox ticks or clears its whole column.
+document.addEventListener("change", function (e) {
+  var all = e.target.closest("[data-crm-check-all]");
+  if (!all) return;
+  var grid = all.closest("[data-crm-checkgrid]");
+  if (!grid) return;
+  grid.querySelectorAll('input[data-crm-col="' + all.dataset.crmCheckAll + '"]').forEach(function (box) {
+    if (!box.disabled) box.checked = all.checked;
+  });
+});
+
+// Language switch: come back to the page as it is now (htmx may have changed the URL).
+document.addEventListener("submit", function (e) {
+  var form = e.target;
+  if (!form.classList || !form.classList.contains("crm-lang-switch")) return;
+  var next = form.querySelector('input[name="next"]');
+  if (next) next.value = location.pathname + location.search;
+});

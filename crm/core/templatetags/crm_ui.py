@@ -1,0 +1,238 @@
+"""Display helpers for templates: numbers, money, dates, status badges, field labels.
+
+Formatting happens here, once, so every list, detail page and history tab shows a value
+the same way (thousands separators, local time, a coloured badge per status).
+"""
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
+from django.forms import Textarea
+from django.utils import timezone
+
+from crm.core.lists import REGISTRY as LISTS
+from crm.core.params import REGISTRY as PARAMS
+from crm.core.params import get_param
+
+register = template.Library()
+
+# Badge colour per raw status value; modules reuse these words for their own statuses.
+STATUS_TONES = {
+    "success": {"active", "done", "approved", "won", "paid", "completed", "signed"},
+    "warning": {"pending", "submitted", "overdue", "expiring", "partial"},
+    "info": {"running", "in_progress", "open", "new", "sent"},
+    "danger": {"failed", "rejected", "lost", "cancelled", "void", "locked"},
+    "secondary": {"draft", "inactive", "closed", "expired", "archived"},
+}
+
+
+def _decimal_places(value: Decimal) -> int:
+    """Significant decimal places, at least 2 and at most 6 (money is stored with 6)."""
+    exponent = value.normalize().as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return min(max(places, 2), 6)
+
+
+def is_number(value) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+@register.filter
+def num(value, places=None):
+    """1234567.5 -> '1,234,567.50'; integers keep no decimals; None and '' stay empty."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return f"{value:,}"
+    try:
+        value = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return value
+    places = _decimal_places(value) if places in (None, "") else int(places)
+    return f"{value:,.{places}f}"
+
+
+@register.filter
+def money(value, kind="product"):
+    """An amount with thousands separators, to the decimal places set for `kind` (Y2)."""
+    if value is None or value == "":
+        return ""
+    try:
+        places = int(get_param(f"decimals_{kind}"))
+    except (KeyError, TypeError, ValueError):
+        places = 2
+    return num(value, places)
+
+
+@register.filter
+def qty(value):
+    """A quantity: thousands separators, no trailing zeros (1.500 -> 1.5, 2.000 -> 2)."""
+    if value is None or value == "":
+        return ""
+    try:
+        value = Decimal(str(value)).normalize()
+    except (InvalidOperation, ValueError):
+        return value
+    if value == value.to_integral():
+        return f"{value.to_integral():,}"
+    return f"{value:,f}"
+
+
+@register.filter
+def when(value):
+    """Dates as 2026-03-01, date-times in local time as 2026-03-01 14:05."""
+    if isinstance(value, datetime.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, datetime.date):
+        return value.strftime("%Y-%m-%d")
+    return value
+
+
+@register.filter
+def kind(value) -> str:
+    """What a cell holds, for styling: bool, number, date, empty or text."""
+    if value is None or value == "":
+        return "empty"
+    if isinstance(value, bool):
+        return "bool"
+    if is_number(value):
+        return "number"
+    if isinstance(value, datetime.date):
+        return "date"
+    return "text"
+
+
+@register.filter
+def display(value):
+    """Any value as text: numbers grouped, dates formatted, None as an em dash."""
+    match kind(value):
+        case "empty":
+            return "—"
+        case "number":
+            return num(value)
+        case "date":
+            return when(value)
+    return value
+
+
+@register.filter
+def status_tone(raw) -> str:
+    """Bootstrap tone for a raw status value: success, warning, info, danger or secondary."""
+    raw = str(raw or "").lower()
+    for tone, values in STATUS_TONES.items():
+        if raw in values:
+            return tone
+    return "primary"
+
+
+def _resolve(obj, path: str):
+    for part in path.split("."):
+        if obj is None:
+            return None
+        obj = getattr(obj, part, None)
+    return obj
+
+
+@register.filter
+def raw_value(obj, path: str):
+    """The stored value behind a column (the choice key, not its label)."""
+    return _resolve(obj, path)
+
+
+@register.filter
+def is_status(column) -> bool:
+    """Choice columns about a state are shown as badges."""
+    name = getattr(column, "name", "")
+    return bool(getattr(column, "choices", False)) and (
+        name.endswith("status") or name.endswith("state") or name == "stage"
+    )
+
+
+@register.filter
+def column_kind(column, rows) -> str:
+    """The kind of a list column, from the first row that has a value in it."""
+    for row in rows:
+        for col, value in row["cells"]:
+            if col is column and value not in (None, ""):
+                return kind(value)
+    return "empty"
+
+
+@register.filter
+def field_label(event, name: str) -> str:
+    """The verbose name of a changed field in an audit event, or the raw name."""
+    if not event.content_type_id:
+        return name
+    model = ContentType.objects.get_for_id(event.content_type_id).model_class()
+    if model is None:
+        return name
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+@register.filter
+def page_window(paginator, number):
+    """Page numbers around the current one, with '…' for the gaps: 1 … 4 5 6 … 20."""
+    return [
+        "…" if n == paginator.ELLIPSIS else n
+        for n in paginator.get_elided_page_range(number, on_each_side=1, on_ends=1)
+    ]
+
+
+@register.filter
+def plural_name(obj) -> str:
+    """A record's model name in the plural, for breadcrumbs back to its list."""
+    meta = getattr(obj, "_meta", None)
+    return str(meta.verbose_name_plural) if meta else ""
+
+
+@register.filter
+def verbose_name(obj) -> str:
+    """A record's model name, e.g. 'product'."""
+    meta = getattr(obj, "_meta", None)
+    return str(meta.verbose_name) if meta else ""
+
+
+@register.filter
+def is_textarea(bound_field) -> bool:
+    """Long text inputs take the form's full width."""
+    return isinstance(getattr(bound_field.field, "widget", None), Textarea)
+
+
+@register.filter
+def model_label(content_type) -> str:
+    """The verbose name of a content type's model, e.g. 'product'."""
+    model = content_type.model_class() if content_type else None
+    return str(model._meta.verbose_name) if model else ""
+
+
+@register.filter
+def list_title(key: str) -> str:
+    """The title of a registered list ('products.product' -> 'Products')."""
+    spec = LISTS.get(key)
+    return str(spec.title) if spec else key
+
+
+@register.filter
+def param_label(key: str) -> str:
+    """The label of a system parameter, or its key when it is no longer registered."""
+    param = PARAMS.get(key)
+    return str(param.label) if param else key
+
+
+@register.filter
+def merge_groups(groups):
+    """[(group, items), …] with items of equal group names joined, first-seen order kept."""
+    merged: dict[str, list] = {}
+    for group, items in groups:
+        merged.setdefault(str(group), []).extend(items)
+    return list(merged.items())
