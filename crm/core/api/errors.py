@@ -16,8 +16,9 @@ views included). Session users keep CSRF protection: a CSRF failure stays a 403.
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.response import Response
@@ -103,3 +104,14 @@ def exception_handler(exc, context):
     elif isinstance(exc, exceptions.APIException):
         response.data = error_body(exc.default_code, str(exc.detail))
     return response
+
+
+def page_not_found(request, exception=None):
+    """handler404 for the project: the JSON envelope under /api/, Django's page elsewhere.
+
+    URLs the router does not match at all (/api/v1/org/employees/1.5/, /api/v2/) otherwise
+    answer an HTML page to API clients. Wire with handler404 in config/urls.py.
+    """
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+    return defaults.page_not_found(request, exception)

@@ -9,6 +9,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.http import Http404
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
@@ -16,7 +17,7 @@ from drf_spectacular.validation import validate_schema
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from crm.core.api.errors import flatten_fields
+from crm.core.api.errors import flatten_fields, page_not_found
 from crm.core.scopes import DataScope
 from crm.core.trees import tree_place
 from crm.org.models import User
@@ -287,10 +288,18 @@ def test_ids_that_are_no_ids_answer_404(org, pk):
 
 
 def test_ids_with_a_dot_answer_404(org):
-    """The router's id pattern excludes dots: Django's own 404 (not the JSON envelope:
-    config/urls.py has no API-aware handler404)."""
+    """The router's id pattern excludes dots: the URL matches nothing, Django's 404."""
     client = token_client(org.admin)
     assert client.get(f"{EMPLOYEES}1.5/").status_code == 404
+
+
+def test_unmatched_api_urls_get_the_json_envelope_from_the_404_handler(rf):
+    """crm.core.api.errors.page_not_found, meant as config/urls.py's handler404."""
+    response = page_not_found(rf.get(f"{EMPLOYEES}1.5/"), Http404())
+    assert response.status_code == 404
+    body = json.loads(response.content)
+    assert body["code"] == "not_found"
+    assert body["fields"] == {}
 
 
 # 405, 409
