@@ -39,3 +39,5 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "crm.core.api.errors.page_not_found"

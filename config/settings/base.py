@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "crm.core",
     "crm.org",
     "crm.products",
+    "crm.customers",
 ]
 
 MIDDLEWARE = [
@@ -203,7 +204,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "crm.core.api.pagination.CappedPageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "crm.core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "crm.core.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -215,6 +216,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "REST API of the distribution CRM. Same permissions and data scopes as the UI.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "SWAGGER_UI_DIST": "SIDECAR",  # served locally, never from a CDN
