@@ -219,3 +219,53 @@ class SpecialPermissions(models.Model):
 
     def __str__(self) -> str:
         return str(self._meta.verbose_name)
+
+
+class ImportJob(TimeStamped):
+    """C4: one file imported through a registered ImportSpec: upload, column mapping, dry
+    run, commit. The file lives in the default storage, so a worker on another machine can
+    read it; large files are checked and imported in the background."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        CHECKING = "checking", _("Checking")
+        CHECKED = "checked", _("Checked")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    spec_key = models.CharField(_("import"), max_length=64)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    file_format = models.CharField(_("format"), max_length=8)
+    headers = models.JSONField(_("headers"), default=list)
+    samples = models.JSONField(_("first rows"), default=list)  # for the mapping step
+    mapping = models.JSONField(_("column mapping"), default=list)
+    match_key = models.CharField(_("match key"), max_length=32, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.UPLOADED
+    )
+    total = models.PositiveIntegerField(_("rows"), default=0)
+    done = models.PositiveIntegerField(_("rows processed"), default=0)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    report = models.FileField(_("row results"), upload_to="imports/%Y/%m/", blank=True)
+    error = models.TextField(_("error"), blank=True)
+    worker = models.CharField(_("worker"), max_length=128, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.spec_key} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        if self.status in (self.Status.CHECKED, self.Status.DONE):
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0
