@@ -4,14 +4,16 @@ Formatting happens here, once, so every list, detail page and history tab shows 
 the same way (thousands separators, local time, a coloured badge per status).
 """
 
+import contextlib
 import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.forms import Textarea
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm.core.lists import REGISTRY as LISTS
 from crm.core.params import REGISTRY as PARAMS
@@ -54,6 +56,8 @@ def num(value, places=None):
     except (InvalidOperation, ValueError):
         return value
     places = _decimal_places(value) if places in (None, "") else int(places)
+    with contextlib.suppress(InvalidOperation):  # more digits than a quantize allows
+        value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     return f"{value:,.{places}f}"
 
 
@@ -236,3 +240,68 @@ def merge_groups(groups):
     for group, items in groups:
         merged.setdefault(str(group), []).extend(items)
     return list(merged.items())
+
+
+HIDDEN_CHANGES = {"version", "password"}
+
+
+def _event_model(event):
+    if not event.content_type_id:
+        return None
+    return ContentType.objects.get_for_id(event.content_type_id).model_class()
+
+
+@register.filter
+def shown_changes(event) -> list[tuple[str, object, object]]:
+    """(field, before, after) for the fields people edit; bookkeeping like paths is left out."""
+    model = _event_model(event)
+    rows = []
+    for name, pair in (getattr(event, "visible_changes", None) or {}).items():
+        if name in HIDDEN_CHANGES:
+            continue
+        if model is not None:
+            try:
+                if not model._meta.get_field(name).editable:
+                    continue
+            except FieldDoesNotExist:
+                pass
+        before, after = [*pair, None, None][:2]
+        rows.append((name, before, after))
+    return rows
+
+
+@register.simple_tag(takes_context=True)
+def change_value(context, event, name, value):
+    """A stored before/after value as the record's page would show it.
+
+    A foreign key shows the related record's name only when the user may see that record.
+    """
+    if value is None or value == "":
+        return "—"
+    model = _event_model(event)
+    try:
+        field = model._meta.get_field(name) if model else None
+    except FieldDoesNotExist:
+        field = None
+    if field is None:
+        return display(value)
+    if field.choices:
+        return dict(field.flatchoices).get(value, value)
+    if field.is_relation and field.many_to_one:
+        manager = field.related_model._default_manager
+        request = context.get("request")
+        if hasattr(manager, "visible_to") and request is not None:
+            manager = manager.visible_to(request.user)
+        related = manager.filter(pk=value).first()
+        return str(related) if related is not None else f"#{value}"
+    internal = field.get_internal_type()
+    if internal == "DecimalField":
+        return num(value)
+    if internal == "BooleanField":
+        return _("Yes") if value else _("No")
+    if internal == "DateTimeField" and isinstance(value, str):
+        try:
+            return when(datetime.datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return display(value)
