@@ -12,6 +12,7 @@ api_v1 = [
     path("auth/", include("crm.core.api.urls")),
     path("org/", include("crm.org.api.urls")),
     path("products/", include("crm.products.api.urls")),
+    path("customers/", include("crm.customers.api.urls")),
 ]
 
 urlpatterns = [
@@ -30,6 +31,7 @@ urlpatterns = [
     path("", include("crm.core.urls")),
     path("org/", include("crm.org.urls")),
     path("products/", include("crm.products.urls")),
+    path("customers/", include("crm.customers.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

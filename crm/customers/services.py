@@ -1,0 +1,566 @@
+"""Writes for customers (C1, C3) and contacts (C2).
+
+Every service authorises, validates (field errors a form or API client can show), runs in
+one transaction and writes the audit trail (Y7). HTML views, the API and imports call these.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.core.audit import audit_record, snapshot
+from crm.core.errors import Conflict, Forbidden, Invalid, invalid_from_django
+from crm.core.fieldrights import field_rights
+from crm.core.models import AuditEvent
+from crm.core.numbering import next_number
+from crm.core.relations import protected_references, repoint_references
+from crm.core.scopes import authorize
+from crm.core.services import record_create, record_delete, record_update
+from crm.customers.models import Contact, Customer
+from crm.customers.naming import name_initials, name_key
+from crm.customers.selectors import customer_queryset
+
+SEQUENCE = "customers.customer"
+COPY_FIELDS = (
+    "address",
+    "main_phone",
+    "postcode",
+    "email",
+    "region",
+    "industry",
+    "level",
+    "type",
+    "status",
+    "credit_rating",
+    "credit_limit",
+    "parent",
+    "finance_phone",
+    "homepage",
+    "notes",
+)
+# The fields a merge lets the user take from any of the merged customers.
+MERGE_FIELDS = (
+    "name",
+    "mnemonic",
+    "credit_code",
+    "address",
+    "main_phone",
+    "postcode",
+    "email",
+    "region",
+    "industry",
+    "level",
+    "type",
+    "status",
+    "credit_rating",
+    "credit_limit",
+    "parent",
+    "finance_phone",
+    "homepage",
+    "notes",
+    "registered_at",
+    "owner",
+    "department",
+)
+# The audit trail stays with the merged customers (their tombstones keep their history).
+MERGE_KEEP = frozenset({"core.auditevent"})
+MAX_DEPTH = 100
+
+
+def _refuse(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise Invalid(next(iter(errors.values()))[0], fields=errors)
+
+
+def _full_clean(obj) -> None:
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        raise invalid_from_django(exc) from None
+
+
+# Customers
+
+
+def _credit_code_taken(code: str, exclude_pk=None) -> bool:
+    clash = Customer.objects.filter(credit_code=code, merged_into__isnull=True)
+    if exclude_pk:
+        clash = clash.exclude(pk=exclude_pk)
+    return clash.exists()
+
+
+def _ancestor_ids(customer_pk) -> list[int]:
+    """The chain of parent ids above a customer, nearest first (stops at a loop)."""
+    chain: list[int] = []
+    current = customer_pk
+    for _step in range(MAX_DEPTH):
+        current = (
+            Customer.objects.filter(pk=current)
+            .values_list("parent_id", flat=True)
+            .first()
+        )
+        if current is None or current in chain:
+            break
+        chain.append(current)
+    return chain
+
+
+def _check_parent(*, actor, parent, obj=None, forbidden=()) -> list[str]:
+    """A parent company is a live customer the user can see, and not the customer itself
+    or one of its subsidiaries (no cycle in the hierarchy)."""
+    if parent is None:
+        return []
+    own = {obj.pk} if obj is not None and obj.pk else set()
+    own |= set(forbidden)
+    if parent.pk in own or own & set(_ancestor_ids(parent.pk)):
+        return [_("A customer cannot be under itself or one of its subsidiaries.")]
+    if not customer_queryset(actor=actor).filter(pk=parent.pk).exists():
+        return [_("Choose a parent company you can see.")]
+    return []
+
+
+def _derive(data: dict, obj: Customer | None = None) -> dict:
+    """Trim text, upper-case the credit code, keep the mnemonic, initials and name key
+    in step with the name (an edited mnemonic is kept)."""
+    data = dict(data)
+    for name, value in list(data.items()):
+        if isinstance(value, str) and name not in ("notes",):
+            data[name] = value.strip()
+    if "credit_code" in data:
+        data["credit_code"] = (data["credit_code"] or "").upper()
+    name = data.get("name", obj.name if obj is not None else "")
+    if "name" in data:
+        data["name_initials"] = name_initials(name)
+        data["name_key"] = name_key(name)
+    if "name" in data or "mnemonic" in data:
+        old_auto = name_initials(obj.name) if obj is not None else ""
+        current = obj.mnemonic if obj is not None else ""
+        given = data.get("mnemonic", current)
+        # The mnemonic follows the name unless someone typed their own.
+        follows = "name" in data and given == current and current in ("", old_auto)
+        if not given or follows:
+            data["mnemonic"] = name_initials(name)
+    return data
+
+
+def _check_customer(*, actor, data: dict, obj: Customer | None = None) -> None:
+    errors: dict[str, list[str]] = {}
+    code = data.get("credit_code")
+    if code and _credit_code_taken(code, obj.pk if obj else None):
+        errors["credit_code"] = [_("Another customer already has this credit code.")]
+    if "parent" in data:
+        changed = obj is None or (data["parent"] and data["parent"].pk) != obj.parent_id
+        if changed:
+            problems = _check_parent(actor=actor, parent=data["parent"], obj=obj)
+            if problems:
+                errors["parent"] = problems
+    if "owner" in data and data["owner"] is not None and not data.get("department"):
+        data["department"] = data["owner"].department
+    _refuse(errors)
+
+
+def customer_create(*, actor, data: dict, note: str = "") -> Customer:
+    """A new customer gets the next customer number; the mnemonic comes from the name
+    unless given; a credit code is unique; the parent company makes no cycle."""
+    authorize(actor, "customers.add_customer")
+    data = _derive(data)
+    _check_customer(actor=actor, data=data)
+    try:
+        with transaction.atomic():
+            # Taken inside the transaction: a refused customer gives its number back.
+            data["number"] = next_number(SEQUENCE)
+            return record_create(
+                actor=actor,
+                model=Customer,
+                data=data,
+                perm="customers.add_customer",
+                note=note,
+            )
+    except IntegrityError:
+        if data.get("credit_code") and _credit_code_taken(data["credit_code"]):
+            _refuse({"credit_code": [_("Another customer already has this credit code.")]})
+        raise
+
+
+def customer_update(*, actor, obj: Customer, data: dict, version=None) -> Customer:
+    """Edit a live customer carrying the version it was read at (stale: 409)."""
+    authorize(actor, "customers.change_customer")
+    if obj.is_deleted or obj.is_merged:
+        raise Conflict(_("This customer is in the recycle bin or was merged."))
+    data = {k: v for k, v in data.items() if k != "number"}
+    data = _derive(data, obj)
+    _check_customer(actor=actor, data=data, obj=obj)
+    return record_update(
+        actor=actor,
+        obj=obj,
+        data=data,
+        perm="customers.change_customer",
+        version=version,
+    )
+
+
+def customer_copy(*, actor, customer: Customer, name: str = "") -> Customer:
+    """A new customer with the same details under a new number (no credit code, which
+    belongs to one company); the user becomes its owner."""
+    authorize(actor, "customers.add_customer")
+    rights = field_rights(actor, Customer)
+    data = {
+        field: getattr(customer, field)
+        for field in COPY_FIELDS
+        if field not in rights.hidden
+    }
+    data["name"] = (name or "").strip() or _("%(name)s (copy)") % {
+        "name": customer.name
+    }
+    return customer_create(actor=actor, data=data, note=f"copy of {customer.number}")
+
+
+def customer_business_documents(customer: Customer) -> dict[str, int]:
+    """The records of other modules that hold on to this customer (PROTECT/RESTRICT
+    relations: orders, contracts…), discovered generically, with their counts."""
+    return protected_references(customer)
+
+
+def customer_delete(*, actor, customer: Customer) -> Customer:
+    """Move a customer to the recycle bin. Needs the delete permission; a customer with
+    business documents or live subsidiaries stays."""
+    authorize(actor, "customers.delete_customer")
+    authorize(actor, "core.delete_records")
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        if locked.is_merged:
+            raise Conflict(_("This customer was merged into another one."))
+        if locked.is_deleted:
+            return locked
+        documents = customer_business_documents(locked)
+        if documents:
+            listing = ", ".join(f"{name}: {count}" for name, count in documents.items())
+            raise Conflict(
+                _(
+                    "This customer has business documents (%(documents)s) and cannot "
+                    "be deleted."
+                )
+                % {"documents": listing}
+            )
+        if Customer.objects.filter(parent=locked, deleted_at__isnull=True).exists():
+            raise Conflict(_("Move or delete its subsidiaries first."))
+        before = snapshot(locked)
+        locked.deleted_at, locked.deleted_by = timezone.now(), actor
+        locked.version += 1
+        locked.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
+        audit_record(
+            actor=actor,
+            obj=locked,
+            action=AuditEvent.Action.UPDATE,
+            before=before,
+            note="recycle bin",
+        )
+    return locked
+
+
+def customer_restore(*, actor, customer: Customer) -> Customer:
+    """Take a customer back out of the recycle bin (administrators)."""
+    authorize(actor, "customers.restore_customer")
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        if not locked.is_deleted:
+            return locked
+        before = snapshot(locked)
+        locked.deleted_at, locked.deleted_by = None, None
+        locked.version += 1
+        locked.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
+        audit_record(
+            actor=actor,
+            obj=locked,
+            action=AuditEvent.Action.UPDATE,
+            before=before,
+            note="restore",
+        )
+    return locked
+
+
+def customer_merge(
+    *,
+    actor,
+    survivor: Customer,
+    merged: list[Customer],
+    choices: dict[str, int] | None = None,
+    versions: dict[int, int] | None = None,
+) -> Customer:
+    """C3: merge customers into a survivor. Each field takes the value of the customer
+    chosen for it (default: the survivor's); every record of any module that points at a
+    merged customer moves to the survivor, in one transaction; the merged customers stay
+    as tombstones pointing at the survivor; the merge is in the audit trail."""
+    authorize(actor, "core.merge_records")
+    authorize(actor, "customers.change_customer")
+    choices = dict(choices or {})
+    merged_ids = []
+    for customer in merged:
+        if customer.pk != survivor.pk and customer.pk not in merged_ids:
+            merged_ids.append(customer.pk)
+    if not merged_ids:
+        raise Invalid(
+            _("Choose at least one other customer to merge."),
+            fields={"merged": [_("Choose at least one other customer.")]},
+        )
+    all_ids = [survivor.pk, *merged_ids]
+    errors: dict[str, list[str]] = {}
+    rights = field_rights(actor, Customer)
+    for field, source in choices.items():
+        if field not in MERGE_FIELDS:
+            errors.setdefault("fields", []).append(
+                _("%(field)s cannot be chosen.") % {"field": field}
+            )
+        elif source not in all_ids:
+            errors.setdefault("fields", []).append(
+                _("Take %(field)s from one of the merged customers.") % {"field": field}
+            )
+        elif source != survivor.pk and field in rights.hidden | rights.readonly:
+            raise Forbidden(
+                _("You may not change some of these fields."),
+                fields={field: [_("You may not change this field.")]},
+            )
+    _refuse(errors)
+    with transaction.atomic():
+        rows = {
+            c.pk: c
+            for c in Customer.objects.select_for_update()
+            .filter(pk__in=all_ids)
+            .order_by("pk")
+        }
+        if len(rows) != len(all_ids):
+            raise Conflict(_("A customer to merge no longer exists."))
+        for customer in rows.values():
+            if customer.is_deleted or customer.is_merged:
+                raise Conflict(
+                    _("%(name)s is in the recycle bin or was merged already.")
+                    % {"name": customer}
+                )
+        for pk, version in (versions or {}).items():
+            if pk in rows and int(version) != rows[pk].version:
+                raise Conflict(
+                    _(
+                        "%(name)s was changed by someone else in the meantime. "
+                        "Reload and merge again."
+                    )
+                    % {"name": rows[pk]}
+                )
+        target = rows[survivor.pk]
+        befores = {pk: snapshot(c) for pk, c in rows.items()}
+        data = {
+            field: getattr(rows[source], field)
+            for field, source in choices.items()
+            if source != target.pk
+        }
+        if "parent" in data or target.parent_id in merged_ids:
+            parent = data.get("parent", target.parent)
+            problems = _check_parent(
+                actor=actor, parent=parent, obj=target, forbidden=merged_ids
+            )
+            if problems:
+                _refuse({"parent": problems})
+        data = _derive(data, target) if "name" in data else data
+        if "mnemonic" in choices:  # chosen explicitly: not regenerated from the name
+            data["mnemonic"] = getattr(rows[choices["mnemonic"]], "mnemonic")
+        if data.get("owner") is not None and "department" not in choices:
+            data["department"] = data["owner"].department
+
+        # Tombstones first: a merged customer's credit code is free for the survivor.
+        now = timezone.now()
+        for pk in merged_ids:
+            tomb = rows[pk]
+            tomb.merged_into, tomb.merged_at = target, now
+            tomb.version += 1
+            tomb.save(update_fields=["merged_into", "merged_at", "version", "updated_at"])
+        for field, value in data.items():
+            setattr(target, field, value)
+        _full_clean(target)
+        target.version += 1
+        target.save()
+
+        _merge_primary_contacts(target, merged_ids)
+        moved = repoint_references(Customer, merged_ids, target, skip=MERGE_KEEP)
+
+        numbers = ", ".join(rows[pk].number for pk in merged_ids)
+        summary = "; ".join(f"{label} {n}" for label, n in moved.items() if n)
+        audit_record(
+            actor=actor,
+            obj=target,
+            action="merge",
+            before=befores[target.pk],
+            note=f"merged {numbers}; moved {summary or 'nothing'}",
+        )
+        for pk in merged_ids:
+            audit_record(
+                actor=actor,
+                obj=rows[pk],
+                action="merge",
+                before=befores[pk],
+                note=f"merged into {target.number}",
+            )
+    return target
+
+
+def _merge_primary_contacts(target: Customer, merged_ids: list[int]) -> None:
+    """The survivor keeps one primary contact: its own, else the first merged one's."""
+    keep = (
+        Contact.objects.filter(customer=target, is_primary=True)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if keep is None:
+        for pk in merged_ids:
+            keep = (
+                Contact.objects.filter(customer_id=pk, is_primary=True)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if keep is not None:
+                break
+    demoted = Contact.objects.filter(customer_id__in=merged_ids, is_primary=True)
+    if keep is not None:
+        demoted = demoted.exclude(pk=keep)
+    demoted.update(is_primary=False)
+
+
+# Contacts
+
+
+def _check_contact(*, customer: Customer, data: dict, obj: Contact | None = None):
+    errors: dict[str, list[str]] = {}
+    if customer.is_deleted or customer.is_merged:
+        errors["customer"] = [_("This customer is in the recycle bin or was merged.")]
+    supervisor = data.get("supervisor")
+    if supervisor is not None:
+        if supervisor.customer_id != customer.pk:
+            errors["supervisor"] = [_("The supervisor works at the same customer.")]
+        elif obj is not None and supervisor.pk == obj.pk:
+            errors["supervisor"] = [_("A contact cannot be their own supervisor.")]
+    _refuse(errors)
+
+
+def _demote_primary(*, actor, customer_id, keep_pk=None) -> None:
+    """Unset the customer's other primary contact (audited; its version moves on)."""
+    others = Contact.objects.select_for_update().filter(
+        customer_id=customer_id, is_primary=True
+    )
+    if keep_pk:
+        others = others.exclude(pk=keep_pk)
+    for other in others:
+        before = snapshot(other)
+        other.is_primary = False
+        other.version += 1
+        other.save(update_fields=["is_primary", "version", "updated_at"])
+        audit_record(
+            actor=actor, obj=other, action=AuditEvent.Action.UPDATE, before=before
+        )
+
+
+def _lock_customer(customer_id) -> Customer:
+    return Customer.objects.select_for_update().get(pk=customer_id)
+
+
+def contact_create(*, actor, data: dict) -> Contact:
+    """A customer's first contact is its primary one; a new primary contact takes over."""
+    authorize(actor, "customers.add_contact")
+    data = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+    customer = data.get("customer")
+    if customer is None:
+        _refuse({"customer": [_("Choose a customer.")]})
+    with transaction.atomic():
+        customer = _lock_customer(customer.pk)
+        _check_contact(customer=customer, data=data)
+        has_primary = Contact.objects.filter(customer=customer, is_primary=True).exists()
+        if not has_primary:
+            data["is_primary"] = True
+        elif data.get("is_primary"):
+            _demote_primary(actor=actor, customer_id=customer.pk)
+        data["customer"] = customer
+        if data.get("responsible") is None and customer.owner_id:
+            data["responsible"] = customer.owner
+        return record_create(
+            actor=actor, model=Contact, data=data, perm="customers.add_contact"
+        )
+
+
+def contact_update(*, actor, obj: Contact, data: dict, version=None) -> Contact:
+    """Edit a contact (stale version: 409). Making it primary unsets the other one; the
+    primary contact stays primary until another one is made primary."""
+    authorize(actor, "customers.change_contact")
+    data = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+    with transaction.atomic():
+        customer = data.get("customer") or obj.customer
+        if customer.pk != obj.customer_id:
+            _lock_customer(obj.customer_id)
+            if obj.is_primary:
+                _refuse(
+                    {
+                        "customer": [
+                            _("Make another contact primary before moving this one.")
+                        ]
+                    }
+                )
+        customer = _lock_customer(customer.pk)
+        _check_contact(customer=customer, data=data, obj=obj)
+        if "is_primary" in data:
+            if data["is_primary"] and not obj.is_primary:
+                _demote_primary(actor=actor, customer_id=customer.pk, keep_pk=obj.pk)
+            elif not data["is_primary"] and obj.is_primary:
+                _refuse(
+                    {
+                        "is_primary": [
+                            _("Make another contact primary instead: a customer keeps one.")
+                        ]
+                    }
+                )
+        if customer.pk != obj.customer_id and not Contact.objects.filter(
+            customer=customer, is_primary=True
+        ).exists():
+            data["is_primary"] = True
+        return record_update(
+            actor=actor,
+            obj=obj,
+            data=data,
+            perm="customers.change_contact",
+            version=version,
+        )
+
+
+def contact_set_primary(*, actor, contact: Contact) -> Contact:
+    """Make a contact its customer's primary contact; the previous one is unset."""
+    authorize(actor, "customers.change_contact")
+    with transaction.atomic():
+        _lock_customer(contact.customer_id)
+        locked = Contact.objects.select_for_update().get(pk=contact.pk)
+        if locked.is_primary:
+            return locked
+        _demote_primary(actor=actor, customer_id=locked.customer_id, keep_pk=locked.pk)
+        before = snapshot(locked)
+        locked.is_primary = True
+        locked.version += 1
+        locked.save(update_fields=["is_primary", "version", "updated_at"])
+        audit_record(
+            actor=actor, obj=locked, action=AuditEvent.Action.UPDATE, before=before
+        )
+    return locked
+
+
+def contact_delete(*, actor, obj: Contact) -> None:
+    """Delete a contact; when it was the primary one, the longest-known other contact
+    becomes primary."""
+    authorize(actor, "customers.delete_contact")
+    with transaction.atomic():
+        _lock_customer(obj.customer_id)
+        locked = Contact.objects.select_for_update().get(pk=obj.pk)
+        successor = None
+        if locked.is_primary:
+            successor = (
+                Contact.objects.filter(customer_id=locked.customer_id)
+                .exclude(pk=locked.pk)
+                .order_by("created_at", "pk")
+                .first()
+            )
+        record_delete(actor=actor, obj=locked, perm="customers.delete_contact")
+        if successor is not None:
+            contact_set_primary(actor=actor, contact=successor)
