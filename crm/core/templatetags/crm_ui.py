@@ -24,10 +24,10 @@ register = template.Library()
 # Badge colour per raw status value; modules reuse these words for their own statuses.
 STATUS_TONES = {
     "success": {"active", "done", "approved", "won", "paid", "completed", "signed"},
-    "warning": {"pending", "submitted", "overdue", "expiring", "partial"},
+    "warning": {"draft", "pending", "submitted", "overdue", "expiring", "partial"},
     "info": {"running", "in_progress", "open", "new", "sent"},
     "danger": {"failed", "rejected", "lost", "cancelled", "void", "locked"},
-    "secondary": {"draft", "inactive", "closed", "expired", "archived"},
+    "secondary": {"inactive", "closed", "expired", "archived"},
 }
 
 

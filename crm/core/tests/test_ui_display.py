@@ -47,7 +47,7 @@ def test_dates_are_local_and_unambiguous(settings):
 def test_status_badges_have_a_tone_per_meaning():
     assert status_tone("active") == "success"
     assert status_tone("failed") == "danger"
-    assert status_tone("draft") == "secondary"
+    assert status_tone("inactive") == "secondary"
     assert status_tone("something-new") == "primary"
 
 
