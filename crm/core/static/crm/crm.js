@@ -74,3 +74,24 @@ document.addEventListener("submit", function (e) {
   var next = form.querySelector('input[name="next"]');
   if (next) next.value = location.pathname + location.search;
 });
+
+// List requests leave out empty filters, so addresses stay short and shareable.
+document.addEventListener("htmx:configRequest", function (e) {
+  var elt = e.detail.elt;
+  if (e.detail.verb !== "get" || !elt || !elt.closest("#list-filters, #list-results")) return;
+  var data = e.detail.formData;
+  if (!data) return;
+  var names = [];
+  data.forEach(function (value, name) { if (names.indexOf(name) === -1) names.push(name); });
+  names.forEach(function (name) {
+    if (data.getAll(name).every(function (v) { return v === ""; })) delete e.detail.parameters[name];
+  });
+});
+
+// Small screens: filters fold away behind a button; open when one is set.
+document.addEventListener("click", function (e) {
+  var button = e.target.closest("[data-crm-toggle=filters]");
+  if (!button) return;
+  var form = document.getElementById("list-filters");
+  if (form) button.setAttribute("aria-expanded", form.classList.toggle("crm-filters-open"));
+});
