@@ -1,8 +1,10 @@
 """Home dashboard: one card per list in the user's menu, counted inside the user's data scope.
 
-Core knows no domain app: the cards come from the menu (already filtered by permission), the
-model from the item's `app.view_model` permission, and the rows from the list's ListSpec or the
-model's `visible_to`. Counts are capped like list pages, so a large table costs no full COUNT(*).
+Core knows no domain app: the cards come from the menu (already filtered by permission). A menu
+item that opens a list page is counted with that page's ListSpec, so the card shows exactly the
+rows the list shows; other items (trees) count the model named by their `app.view_model`
+permission through its `visible_to`. Counts are capped like list pages, so a large table costs
+no full COUNT(*).
 """
 
 from django import template
@@ -10,6 +12,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
 from crm.core.lists import REGISTRY
@@ -31,14 +34,27 @@ def _model_for(perm: str | None):
         return None
 
 
-def _visible(user, model):
-    """The rows of `model` this user may see, by the same rule as the model's list page."""
-    for spec in REGISTRY.values():
-        if spec.model is model:
-            return spec.base_queryset(user)
+def _list_spec(url: str):
+    """The ListSpec behind a list page's URL, if the page is a generic list."""
+    try:
+        match = resolve(url)
+    except Resolver404:
+        return None
+    view_class = getattr(match.func, "view_class", None)
+    return REGISTRY.get(getattr(view_class, "spec_key", "") or "")
+
+
+def _rows_for(user, item):
+    """(model, rows this user may see) for a menu item, or (None, None) if it lists nothing."""
+    spec = _list_spec(item["url"])
+    if spec is not None:
+        return spec.model, spec.base_queryset(user)
+    model = _model_for(item.get("perm"))
+    if model is None:
+        return None, None
     if hasattr(model.objects, "visible_to"):
-        return model.objects.visible_to(user)
-    return model.objects.all()
+        return model, model.objects.visible_to(user)
+    return model, model.objects.all()
 
 
 def _has_field(model, name: str):
@@ -91,11 +107,10 @@ def dashboard_cards(context) -> list[dict]:
     cards, seen = [], set()
     for section in context.get("menu") or []:
         for item in section["items"]:
-            model = _model_for(item.get("perm"))
+            model, qs = _rows_for(user, item)
             if model is None or model in seen:
                 continue
             seen.add(model)
-            qs = _visible(user, model)
             count = qs[: cap + 1].count()
             capped = count > cap
             cards.append(
