@@ -76,14 +76,24 @@ def test_lockout_is_per_account_and_address(org):
 OPEN_URL_NAMES = {"login", "set_language", "healthz", "admin:login"}
 
 
+def _argument(converter: str, name: str) -> str:
+    if converter in ("int", "path"):
+        return "1"
+    if converter == "uuid":
+        return "00000000-0000-0000-0000-000000000001"
+    if converter == "str" and name == "key":
+        return "products.product"  # a registered list (exports, imports)
+    return "x"
+
+
 def _concrete(part: str, is_regex: bool) -> str:
     """A URL pattern with every argument filled in: pk=1, key=a registered list."""
     if is_regex:
         part = part.lstrip("^").rstrip("$")
         return re.sub(r"\(\?P<(\w+)>[^)]*\)", "1", part)
     return re.sub(
-        r"<(?:\w+:)?(\w+)>",
-        lambda m: "products.product" if m.group(1) == "key" else "1",
+        r"<(?:(\w+):)?(\w+)>",
+        lambda m: _argument(m.group(1) or "str", m.group(2)),
         part,
     )
 
