@@ -13,7 +13,7 @@ _USCC_SHAPE = re.compile(rf"^[{USCC_ALPHABET}]{{2}}\d{{6}}[{USCC_ALPHABET}]{{10}
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # Area code 0xx or 0xxx, a local number of 7-8 digits, an optional extension.
-LANDLINE = re.compile(r"^0\d{2,3}-[2-9]\d{6,7}(-\d{1,6})?$")
+LANDLINE = re.compile(r"^0\d{2,3}-[1-9]\d{6,7}(-\d{1,6})?$")
 
 
 def uscc_check_character(first17: str) -> str:

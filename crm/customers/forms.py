@@ -117,7 +117,9 @@ class CustomerForm(RecordForm):
         required=False,
         widget=RegionPickerWidget,
     )
-    homepage = forms.URLField(label=_("homepage"), required=False, assume_scheme="https")
+    homepage = forms.URLField(
+        label=_("homepage"), required=False, assume_scheme="https"
+    )
     confirm_duplicates = forms.CharField(required=False, widget=forms.HiddenInput)
 
     class Meta:

@@ -165,9 +165,7 @@ class Customer(BusinessRecord):
     credit_rating = models.CharField(
         _("credit rating"), max_length=8, choices=CreditRating.choices, blank=True
     )
-    credit_limit = models.DecimalField(
-        _("credit limit"), **MONEY, default=Decimal("0")
-    )
+    credit_limit = models.DecimalField(_("credit limit"), **MONEY, default=Decimal("0"))
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent company"),
@@ -328,7 +326,8 @@ class Contact(TimeStamped, Versioned):
                 name="contact_one_primary_per_customer",
             ),
             models.CheckConstraint(
-                condition=Q(age__isnull=True) | Q(age__lte=150), name="contact_age_range"
+                condition=Q(age__isnull=True) | Q(age__lte=150),
+                name="contact_age_range",
             ),
         ]
 

@@ -21,7 +21,9 @@ def _region_label(region: Region) -> str:
 
 
 class CustomerFilter(django_filters.FilterSet):
-    level = django_filters.ChoiceFilter(label=_("level"), choices=Customer.Level.choices)
+    level = django_filters.ChoiceFilter(
+        label=_("level"), choices=Customer.Level.choices
+    )
     type = django_filters.ChoiceFilter(label=_("type"), choices=Customer.Type.choices)
     status = django_filters.ChoiceFilter(
         label=_("status"), choices=Customer.Status.choices
@@ -240,9 +242,11 @@ def customer_get(*, actor, pk) -> Customer:
     if not is_id(pk):
         raise NotFound(_("Customer not found."))
     try:
-        return customer_queryset(actor=actor).select_related(
-            "region__parent__parent", "parent", "owner", "department"
-        ).get(pk=pk)
+        return (
+            customer_queryset(actor=actor)
+            .select_related("region__parent__parent", "parent", "owner", "department")
+            .get(pk=pk)
+        )
     except (Customer.DoesNotExist, ValueError, TypeError):
         raise NotFound(_("Customer not found.")) from None
 
@@ -473,7 +477,12 @@ def duplicate_groups(*, actor, limit: int = 50) -> list[dict]:
             members[getattr(customer, field)].append(customer)
         for value in values:
             groups.append(
-                {"reason": label, "field": field, "value": value, "customers": members[value]}
+                {
+                    "reason": label,
+                    "field": field,
+                    "value": value,
+                    "customers": members[value],
+                }
             )
     return groups
 
@@ -495,4 +504,3 @@ def region_get(pk) -> Region | None:
     if not is_id(pk):
         return None
     return Region.objects.select_related("parent__parent").filter(pk=int(pk)).first()
-

@@ -146,6 +146,9 @@ def _derive(data: dict, obj: Customer | None = None) -> dict:
 
 def _check_customer(*, actor, data: dict, obj: Customer | None = None) -> None:
     errors: dict[str, list[str]] = {}
+    limit = data.get("credit_limit")
+    if limit is not None and limit < 0:
+        errors["credit_limit"] = [_("A credit limit cannot be negative.")]
     code = data.get("credit_code")
     if code and _credit_code_taken(code, obj.pk if obj else None):
         errors["credit_code"] = [_("Another customer already has this credit code.")]
@@ -179,7 +182,9 @@ def customer_create(*, actor, data: dict, note: str = "") -> Customer:
             )
     except IntegrityError:
         if data.get("credit_code") and _credit_code_taken(data["credit_code"]):
-            _refuse({"credit_code": [_("Another customer already has this credit code.")]})
+            _refuse(
+                {"credit_code": [_("Another customer already has this credit code.")]}
+            )
         raise
 
 
@@ -243,7 +248,10 @@ def customer_delete(*, actor, customer: Customer) -> Customer:
                 )
                 % {"documents": listing}
             )
-        if Customer.objects.filter(parent=locked, deleted_at__isnull=True).exists():
+        live_children = Customer.objects.filter(
+            parent=locked, deleted_at__isnull=True, merged_into__isnull=True
+        )
+        if live_children.exists():
             raise Conflict(_("Move or delete its subsidiaries first."))
         before = snapshot(locked)
         locked.deleted_at, locked.deleted_by = timezone.now(), actor
@@ -362,7 +370,7 @@ def customer_merge(
                 _refuse({"parent": problems})
         data = _derive(data, target) if "name" in data else data
         if "mnemonic" in choices:  # chosen explicitly: not regenerated from the name
-            data["mnemonic"] = getattr(rows[choices["mnemonic"]], "mnemonic")
+            data["mnemonic"] = rows[choices["mnemonic"]].mnemonic
         if data.get("owner") is not None and "department" not in choices:
             data["department"] = data["owner"].department
 
@@ -372,7 +380,9 @@ def customer_merge(
             tomb = rows[pk]
             tomb.merged_into, tomb.merged_at = target, now
             tomb.version += 1
-            tomb.save(update_fields=["merged_into", "merged_at", "version", "updated_at"])
+            tomb.save(
+                update_fields=["merged_into", "merged_at", "version", "updated_at"]
+            )
         for field, value in data.items():
             setattr(target, field, value)
         _full_clean(target)
@@ -471,7 +481,9 @@ def contact_create(*, actor, data: dict) -> Contact:
     with transaction.atomic():
         customer = _lock_customer(customer.pk)
         _check_contact(customer=customer, data=data)
-        has_primary = Contact.objects.filter(customer=customer, is_primary=True).exists()
+        has_primary = Contact.objects.filter(
+            customer=customer, is_primary=True
+        ).exists()
         if not has_primary:
             data["is_primary"] = True
         elif data.get("is_primary"):
@@ -510,13 +522,16 @@ def contact_update(*, actor, obj: Contact, data: dict, version=None) -> Contact:
                 _refuse(
                     {
                         "is_primary": [
-                            _("Make another contact primary instead: a customer keeps one.")
+                            _(
+                                "Make another contact primary instead: a customer keeps one."
+                            )
                         ]
                     }
                 )
-        if customer.pk != obj.customer_id and not Contact.objects.filter(
-            customer=customer, is_primary=True
-        ).exists():
+        if (
+            customer.pk != obj.customer_id
+            and not Contact.objects.filter(customer=customer, is_primary=True).exists()
+        ):
             data["is_primary"] = True
         return record_update(
             actor=actor,

@@ -63,7 +63,9 @@ class ScopedChoicesMixin:
     def get_fields(self):
         fields = super().get_fields()
         request = self.context.get("request")
-        if request is None or getattr(self.context.get("view"), "swagger_fake_view", False):
+        if request is None or getattr(
+            self.context.get("view"), "swagger_fake_view", False
+        ):
             return fields
         user = request.user
         if "parent" in fields and not fields["parent"].read_only:

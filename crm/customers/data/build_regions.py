@@ -29,9 +29,7 @@ def convert(level: list) -> list:
         code, name, children = province["c"], province["n"], province.get("d", [])
         if children and "d" not in children[0]:
             # Districts right under the province (北京, 上海, 天津, 重庆, 香港, 澳门).
-            cities = [
-                [f"{code[:2]}0100", name, [[d["c"], d["n"]] for d in children]]
-            ]
+            cities = [[f"{code[:2]}0100", name, [[d["c"], d["n"]] for d in children]]]
         else:
             cities = [
                 [
@@ -50,9 +48,7 @@ def main(source: str) -> None:
     codes = [
         code
         for p in regions
-        for code in [p[0]]
-        + [c[0] for c in p[2]]
-        + [d[0] for c in p[2] for d in c[2]]
+        for code in [p[0]] + [c[0] for c in p[2]] + [d[0] for c in p[2] for d in c[2]]
     ]
     assert len(codes) == len(set(codes)), "region codes must be unique"
     text = json.dumps(regions, ensure_ascii=False, separators=(",", ":"))

@@ -54,9 +54,7 @@ def scoped_org(org):
     """The org fixture's users with customer roles: reps see their own customers, the
     manager the east branch and below."""
     rep = make_role("客户代表", *EDIT, "core.export_data", scope=DataScope.OWN)
-    manager = make_role(
-        "客户经理", *MANAGE, scope=DataScope.DEPARTMENT_TREE
-    )
+    manager = make_role("客户经理", *MANAGE, scope=DataScope.DEPARTMENT_TREE)
     for user in (org.rep_a, org.rep_b, org.rep_c):
         user.groups.add(rep)
     org.manager.groups.add(manager)

@@ -19,7 +19,9 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     name_initials = factory.LazyAttribute(lambda o: name_initials(o.name))
     name_key = factory.LazyAttribute(lambda o: name_key(o.name))
     owner = None
-    department = factory.LazyAttribute(lambda o: o.owner.department if o.owner else None)
+    department = factory.LazyAttribute(
+        lambda o: o.owner.department if o.owner else None
+    )
 
 
 class ContactFactory(factory.django.DjangoModelFactory):

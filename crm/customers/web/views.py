@@ -173,7 +173,8 @@ class CustomerFormView(RecordFormView):
 
     def get(self, request, pk=None):
         authorize(
-            request.user, "customers.change_customer" if pk else "customers.add_customer"
+            request.user,
+            "customers.change_customer" if pk else "customers.add_customer",
         )
         return super().get(request, pk)
 
@@ -274,7 +275,9 @@ def _merge_customers(request) -> list[Customer]:
     ids = request.GET.getlist("ids") or request.POST.getlist("ids")
     customers = customers_get(actor=request.user, pks=ids) if ids else []
     numbers = request.GET.get("numbers", "")
-    for number in filter(None, (n.strip() for n in numbers.replace("，", ",").split(","))):
+    for number in filter(
+        None, (n.strip() for n in numbers.replace("，", ",").split(","))
+    ):
         found = customer_by_number(actor=request.user, number=number)
         if all(c.pk != found.pk for c in customers):
             customers.append(found)
@@ -472,4 +475,3 @@ def contact_delete(request, pk):
         reverse("customers:customer-detail", args=[contact.customer_id])
         + "#tab-contacts"
     )
-
