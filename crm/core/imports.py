@@ -16,7 +16,7 @@ import os
 import re
 import socket
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from itertools import islice
@@ -49,6 +49,7 @@ MAX_BYTES = 20 * 1024 * 1024  # CRM_IMPORT_MAX_BYTES: size of the uploaded file
 MAX_UNZIPPED = 200 * 1024 * 1024  # an xlsx that unpacks to more is refused (zip bomb)
 MAX_COLUMNS = 200
 BATCH = 1_000  # rows per batch: one query per batch for match keys and references
+PROGRESS_EVERY = 100
 
 NEW, UPDATE, UNCHANGED, DUPLICATE, ERROR = (
     "new",
@@ -756,14 +757,15 @@ def import_execute(job: ImportJob, *, commit: bool, progress=None) -> list[RowRe
     spec.authorize(actor)
     with job.file.open("rb") as fh:
         table = read_table(fh.read(), job.original_name)
-    run = _Run(spec, actor, job)
+    run = _Run(spec, actor, job, commit=commit)
     results: list[RowResult] = []
     with transaction.atomic():
         rows = iter(table.rows)
         while chunk := list(islice(rows, BATCH)):
-            results.extend(run.chunk(chunk))
-            if progress:
-                progress(len(results))
+            for result in run.chunk(chunk):
+                results.append(result)
+                if progress and len(results) % PROGRESS_EVERY == 0:
+                    progress(len(results))
         if not commit or any(r.fate in PROBLEMS for r in results):
             transaction.set_rollback(True)
     return results
@@ -772,8 +774,8 @@ def import_execute(job: ImportJob, *, commit: bool, progress=None) -> list[RowRe
 class _Run:
     """One pass over a file's rows: parse, match, and hand each row to the row service."""
 
-    def __init__(self, spec: ImportSpec, actor, job: ImportJob):
-        self.spec, self.actor = spec, actor
+    def __init__(self, spec: ImportSpec, actor, job: ImportJob, *, commit: bool):
+        self.spec, self.actor, self.commit = spec, actor, commit
         self.targets = spec.targets(actor)
         self.columns = [
             (i, self.targets[name])
@@ -785,7 +787,7 @@ class _Run:
         self.ctx = Context(actor=actor)
         self.first_row: dict[str, int] = {}  # key -> the row that used it first
 
-    def chunk(self, chunk) -> list[RowResult]:
+    def chunk(self, chunk) -> Iterator[RowResult]:
         _prefetch(chunk, self.columns, self.ctx)
         parsed = []
         for number, cells in chunk:
@@ -800,7 +802,8 @@ class _Run:
         if self.match:
             keys = {p[4] for p in parsed if p[4]}
             found = _find_existing(self.spec, self.actor, self.match, keys)
-        return [self.row(*p, found.get(p[4]) if p[4] else None) for p in parsed]
+        for p in parsed:
+            yield self.row(*p, found.get(p[4]) if p[4] else None)
 
     def row(self, number, data, kids, errors, key, existing) -> RowResult:
         match = self.match
@@ -862,7 +865,8 @@ class _Run:
                 result.errors = _error_list(exc, self.targets, self.spec.model)
             return result
         result.fate = UPDATE if existing is not None else NEW
-        result.record = {"pk": obj.pk, "repr": str(obj)[:200]}
+        if self.commit or existing is not None:  # a dry run's new record is gone
+            result.record = {"pk": obj.pk, "repr": str(obj)[:200]}
         return result
 
     def missing(self, data: dict, errors: list) -> list[list[str]]:
@@ -1167,9 +1171,7 @@ def import_template(spec: ImportSpec, user) -> bytes:
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=str(spec.title)[:31] or "import")
-    sheet.append(
-        [t.label for t in spec.targets(user).values() if not t.child or t.index == 1]
-    )
+    sheet.append([t.label for t in spec.targets(user).values()])
     buf = io.BytesIO()
     workbook.save(buf)
     return buf.getvalue()

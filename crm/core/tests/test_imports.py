@@ -803,6 +803,15 @@ def test_child_groups_reach_the_row_service_as_lists(importer, category):
             {"code": "C-1", "contacts": [{"name": "张三", "mobile": "13800000000"}]}
         ]
         assert results[1].errors == [["contact 2: name", "Required."]]
+        template = report_rows(imports.import_template(WithContacts(), importer))[0]
+        assert template == [
+            "code",
+            "contact 1: name",
+            "contact 1: mobile",
+            "contact 2: name",
+            "contact 2: mobile",
+        ]
+        assert imports.suggest_mapping(template, targets) == list(targets)
     finally:
         imports.IMPORT_REGISTRY.pop("test.with-contacts")
 
@@ -925,8 +934,21 @@ def test_mapping_errors_are_shown_on_the_page(importer, category, client_for):
 
 
 def test_template_lists_the_importable_columns(importer, client_for):
+    """The downloadable template's headers are recognised as they are."""
     response = client_for(importer).get(f"/import/{KEY}/template/")
     assert response.status_code == 200
     header = report_rows(response.content)[0]
     assert header[:3] == ["product code", "product name", "category"]
     assert "cost" in header
+    targets = imports.import_spec(KEY).targets(importer)
+    assert imports.suggest_mapping(header, targets) == list(targets)
+
+
+def test_an_uploaded_job_opens_on_its_mapping(importer, category, client_for):
+    job = imports.import_upload(
+        actor=importer,
+        key=KEY,
+        upload=upload("p.csv", csv_bytes(rows_zh(["P-1", "甲", "SEN"]))),
+    )
+    response = client_for(importer).get(f"/import/{KEY}/{job.pk}/")
+    assert response["Location"] == f"/import/{KEY}/{job.pk}/map/"

@@ -5,9 +5,10 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.core import imports
@@ -31,6 +32,15 @@ FATE_TONES = {
     "duplicate": "warning",
     "error": "danger",
 }
+
+
+def import_action(key: str) -> dict:
+    """An "Import" button for a list page's `extra_actions`."""
+    return {
+        "url": reverse_lazy("core:import", args=[key]),
+        "label": gettext_lazy("Import"),
+        "icon": "upload",
+    }
 
 
 def _url(name: str, *args) -> str:
@@ -185,6 +195,8 @@ def import_job(request, key, pk):
         response = HttpResponse("")
         response["HX-Refresh"] = "true"  # finished: show the whole result page
         return response
+    if job.status == ImportJob.Status.UPLOADED:
+        return redirect("core:import-map", key=key, pk=job.pk)
     fate = request.GET.get("fate", "")
     results = [] if job.status in RUNNING else imports.job_results(job)
     shown = (
@@ -241,10 +253,6 @@ def import_commit(request, key, pk):
         return redirect("core:import-job", key=key, pk=job.pk)
     if background:
         messages.info(request, _("The import runs in the background."))
-    elif job.status == ImportJob.Status.DONE:
-        messages.success(request, _("Imported."))
-    else:
-        messages.error(request, job.error)
     return redirect("core:import-job", key=key, pk=job.pk)
 
 
