@@ -7,6 +7,12 @@ function crmEnhance(root) {
     scope.querySelectorAll('select option[value=""]').forEach(function (opt) {
       if (/^-+$/.test(opt.textContent.trim())) opt.textContent = scope.dataset.emptyLabel;
     });
+    // In list filters a yes/no filter's "unknown" means "any".
+    if (scope.id === "list-filters") {
+      scope.querySelectorAll('select option[value="unknown"]').forEach(function (opt) {
+        opt.textContent = scope.dataset.emptyLabel;
+      });
+    }
   });
   root.querySelectorAll("select.form-select:not(.tomselected):not([multiple])").forEach(function (el) {
     if (el.options.length > 12 && window.TomSelect) new TomSelect(el, { maxOptions: 500 });
