@@ -269,3 +269,78 @@ class ImportJob(TimeStamped):
         if self.status in (self.Status.CHECKED, self.Status.DONE):
             return 100
         return int(100 * self.done / self.total) if self.total else 0
+
+
+class Notification(models.Model):
+    """X4: a message to one employee, shown in the app (bell, notifications page) and
+    optionally sent by e-mail. A `dedupe_key` makes it idempotent per recipient, so a
+    daily job that runs twice never notifies twice."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=64, blank=True)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    dedupe_key = models.CharField(_("deduplication key"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"],
+                condition=~models.Q(dedupe_key=""),
+                name="notification_dedupe_unique",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["recipient", "-created_at"], name="notification_recipient_idx"
+            ),
+            # The bell counts a user's unread notifications on every page: a partial
+            # index holds only the unread rows (PostgreSQL and SQLite both have them).
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class CalendarFeed(models.Model):
+    """X5: a user's secret iCalendar address. The token is the only credential of the
+    feed (calendar clients cannot log in); regenerating it replaces the row's token, so
+    the old address stops working at once."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("employee"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    token = models.CharField(_("token"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return f"{self.user} calendar"
