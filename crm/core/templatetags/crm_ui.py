@@ -305,3 +305,21 @@ def change_value(context, event, name, value):
         except ValueError:
             return value
     return display(value)
+
+
+def _subtree_total(item) -> int:
+    own = getattr(item["node"], "employee_count", 0) or 0
+    return own + sum(_subtree_total(child) for child in item["children"])
+
+
+@register.simple_tag
+def tree_totals(items) -> list[dict]:
+    """The first level of a build_tree() result (below a single root, its children) with the
+    count shown on each row summed over the subtree, largest first: a tree page's chart data."""
+    if len(items) == 1 and items[0]["children"]:
+        items = items[0]["children"]
+    totals = [
+        {"name": str(item["node"].name), "value": _subtree_total(item)}
+        for item in items
+    ]
+    return sorted(totals, key=lambda t: -t["value"])

@@ -11,7 +11,15 @@ from django.utils import timezone
 from crm.core.menu import menu_for
 from crm.core.params import params_update
 from crm.core.scopes import DataScope
-from crm.core.templatetags.crm_ui import display, money, num, qty, status_tone, when
+from crm.core.templatetags.crm_ui import (
+    display,
+    money,
+    num,
+    qty,
+    status_tone,
+    tree_totals,
+    when,
+)
 from crm.org.tests.factories import UserFactory, make_role
 
 
@@ -106,3 +114,17 @@ def test_history_shows_field_names_and_formatted_values(org, make_product, clien
     assert "标准价" in html  # "list price" in the default language
     assert "23,456.70" in html
     assert timezone.localtime().strftime("%Y-%m-%d") in html
+
+
+def test_tree_chart_sums_each_branch_below_a_single_root():
+    """The tree pages' chart shows each first-level unit with everything below it."""
+
+    def item(name, count, *children):
+        node = type("Node", (), {"name": name, "employee_count": count})()
+        return {"node": node, "children": list(children)}
+
+    tree = [item("集团", 1, item("华东", 2, item("上海", 3)), item("华南", 4))]
+    assert tree_totals(tree) == [
+        {"name": "华东", "value": 5},
+        {"name": "华南", "value": 4},
+    ]

@@ -101,3 +101,33 @@ document.addEventListener("click", function (e) {
   var form = document.getElementById("list-filters");
   if (form) button.setAttribute("aria-expanded", form.classList.toggle("crm-filters-open"));
 });
+
+// Bar charts (ECharts, loaded only by the pages that draw one): <div data-crm-chart="data-id">
+// with the data in a json_script [{name, value}, …].
+function crmCharts(root) {
+  if (!window.echarts) return;
+  root.querySelectorAll("[data-crm-chart]").forEach(function (el) {
+    var source = document.getElementById(el.dataset.crmChart);
+    if (!source) return;
+    var data = JSON.parse(source.textContent);
+    el.style.height = Math.max(160, 30 * data.length + 40) + "px";
+    var chart = echarts.init(el, null, { renderer: "svg" });
+    chart.setOption({
+      textStyle: { fontFamily: getComputedStyle(document.body).fontFamily },
+      grid: { left: 8, right: 36, top: 8, bottom: 8, containLabel: true },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      xAxis: { type: "value", minInterval: 1, axisLabel: { color: "#98a2b3" }, splitLine: { lineStyle: { color: "#eef1f5" } } },
+      yAxis: {
+        type: "category", inverse: true, data: data.map(function (d) { return d.name; }),
+        axisTick: { show: false }, axisLine: { lineStyle: { color: "#d0d5dd" } }, axisLabel: { color: "#475467" }
+      },
+      series: [{
+        type: "bar", data: data.map(function (d) { return d.value; }), barMaxWidth: 16,
+        itemStyle: { color: "#1f6feb", borderRadius: [0, 4, 4, 0] },
+        label: { show: true, position: "right", color: "#475467" }
+      }]
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+  });
+}
+document.addEventListener("DOMContentLoaded", function () { crmCharts(document); });
