@@ -146,8 +146,9 @@ class CustomerList(ListSpec):
             by_contact |= Q(mobile__icontains=term)
         ids = (
             Customer.objects.filter(direct)
+            .order_by()
             .values("pk")
-            .union(Contact.objects.filter(by_contact).values("customer_id"))
+            .union(Contact.objects.filter(by_contact).order_by().values("customer_id"))
         )
         return qs.filter(pk__in=ids)
 
@@ -392,7 +393,17 @@ def duplicate_candidates(
     if key:
         reasons["same_name"] = Q(name_key=key)
         if len(key) >= SIMILAR_MIN_LENGTH:
-            reasons["similar_name"] = Q(name__icontains=key) & ~Q(name_key=key)
+            # Their name contains this one's key, or this key contains theirs.
+            parts = {
+                key[start:end]
+                for start in range(len(key))
+                for end in range(start + SIMILAR_MIN_LENGTH, len(key) + 1)
+            }
+            parts.discard(key)
+            similar = Q(name__icontains=key)
+            if parts:
+                similar |= Q(name_key__in=sorted(parts)[:500])
+            reasons["similar_name"] = similar & ~Q(name_key=key)
     if phones:
         reasons["phone"] = (
             Q(main_phone__in=phones)

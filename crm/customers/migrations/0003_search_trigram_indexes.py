@@ -1,51 +1,43 @@
 """C3 search on PostgreSQL: trigram GIN indexes, so `name ILIKE '%华为%'`-style searches
-(Django's icontains: UPPER(col::text) LIKE UPPER(...)) stay fast on millions of rows.
+(Django's icontains/istartswith: UPPER(col::text) LIKE UPPER(...)) stay fast on millions
+of rows. The indexes are on UPPER(column::text), the expression those lookups compare.
 
-Only on PostgreSQL (SQLite searches the same way, by scanning). The indexes are on
-UPPER(column), the expression Django's icontains/istartswith compare.
+Only on PostgreSQL; SQLite searches the same way, by scanning. Written as SQL because
+GinIndex(OpClass(Upper(...))) renders correctly only when django.contrib.postgres is an
+installed app (it registers OpClass as an index wrapper), which this project does not need.
 """
 
-from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
-from django.db.models.functions import Upper
 
-INDEXES = {
-    "customer": {
-        "name": "customer_name_trgm",
-        "mnemonic": "customer_mnemonic_trgm",
-        "number": "customer_number_trgm",
-        "name_initials": "customer_initials_trgm",
-        "main_phone": "customer_phone_trgm",
-        "finance_phone": "customer_fin_phone_trgm",
-    },
-    "contact": {
-        "name": "contact_name_trgm",
-        "mobile": "contact_mobile_trgm",
-    },
-}
-
-
-def _indexes(apps):
-    for model_name, columns in INDEXES.items():
-        model = apps.get_model("customers", model_name)
-        for column, index_name in columns.items():
-            index = GinIndex(OpClass(Upper(column), name="gin_trgm_ops"), name=index_name)
-            yield model, index
+INDEXES = [
+    ("customer_name_trgm", "customers_customer", "name"),
+    ("customer_mnemonic_trgm", "customers_customer", "mnemonic"),
+    ("customer_number_trgm", "customers_customer", "number"),
+    ("customer_initials_trgm", "customers_customer", "name_initials"),
+    ("customer_phone_trgm", "customers_customer", "main_phone"),
+    ("customer_fin_phone_trgm", "customers_customer", "finance_phone"),
+    ("contact_name_trgm", "customers_contact", "name"),
+    ("contact_mobile_trgm", "customers_contact", "mobile"),
+]
 
 
 def add_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for model, index in _indexes(apps):
-        schema_editor.add_index(model, index)
+    quote = schema_editor.quote_name
+    for index, table, column in INDEXES:
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS {quote(index)} ON {quote(table)} "
+            f"USING gin ((UPPER({quote(column)}::text)) gin_trgm_ops)"
+        )
 
 
 def remove_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for model, index in _indexes(apps):
-        schema_editor.remove_index(model, index)
+    for index, _table, _column in INDEXES:
+        schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(index)}")
 
 
 class Migration(migrations.Migration):
