@@ -47,3 +47,13 @@ def purge_old_imports(days: int = 7) -> int:
         job.delete()
         count += 1
     return count
+
+
+# X4 notifications: the e-mail of a notification, sent after its transaction committed.
+
+
+@shared_task(name="crm.core.tasks.send_notification_email")
+def send_notification_email(notification_id: int) -> bool:
+    from crm.core.notifications import notification_email_send
+
+    return notification_email_send(notification_id)

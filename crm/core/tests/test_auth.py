@@ -73,7 +73,14 @@ def test_lockout_is_per_account_and_address(org):
 
 
 # Every URL of the project needs a login, except these (and static files, not in the resolver).
-OPEN_URL_NAMES = {"login", "set_language", "healthz", "admin:login"}
+# The calendar feed (X5) is read by calendar applications with its secret token alone.
+OPEN_URL_NAMES = {
+    "login",
+    "set_language",
+    "healthz",
+    "admin:login",
+    "core:calendar-ics",
+}
 
 
 def _argument(converter: str, name: str) -> str:
