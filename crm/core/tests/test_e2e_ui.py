@@ -30,7 +30,11 @@ PASSWORD = "Pass-word-2026"  # UserFactory's password
 
 @pytest.fixture
 def browser_page(monkeypatch):
-    """A Chromium page whose browser asks for Simplified Chinese first, like our users'."""
+    """A Chromium page whose browser asks for Simplified Chinese first, like our users'.
+
+    Request it after the fixtures that write to the database: Playwright's event loop gives
+    the ORM a separate connection in this thread, which nobody would close.
+    """
     if not CHROMIUM.exists():
         pytest.fail(
             f"Chromium not found at {CHROMIUM}: the e2e UI tests need it. "
@@ -89,7 +93,7 @@ def sign_in(page, base_url, username):
 
 @pytest.mark.e2e
 def test_sign_in_search_switch_language_and_edit_a_role(
-    live_server, browser_page, org, catalogue
+    org, catalogue, live_server, browser_page
 ):
     """X1/Y5: the UI is Chinese by default, lists search live, English is one click away."""
     page, base = browser_page, live_server.url
