@@ -102,7 +102,7 @@ def calendar_feed_revoke(*, actor) -> None:
 
 def calendar_feed_user(token: str):
     """The active employee a feed token belongs to, or None (the view answers 404)."""
-    if not token or len(token) > 64:
+    if not token or len(token) > 64 or not token.isascii() or "\x00" in token:
         return None
     feed = (
         CalendarFeed.objects.select_related("user")

@@ -160,7 +160,7 @@ def test_each_user_gets_their_own_events(org, client, source):
 
 
 @pytest.mark.parametrize(
-    "token", ["x", "0" * 43, "a" * 64, "a" * 65, "%00", "..", "-_-"]
+    "token", ["x", "0" * 43, "a" * 64, "a" * 65, "%00", "..", "-_-", "生日"]
 )
 def test_a_bad_token_is_not_found(org, client, token):
     calendar_feed_regenerate(actor=org.rep_a)
