@@ -350,8 +350,10 @@ def _plan(fake, rng, owners, districts) -> list[dict]:
         group = plan[index]
         cities = rng.sample(districts, 6)
         for district in cities[: rng.randint(2, 6)]:
-            city = district.parent.name.removesuffix("市")
-            name = f"{group['name']}{city}分公司"
+            place = district.parent.name
+            if "行政区划" in place:  # a county-level city directly under the province
+                place = district.name
+            name = f"{group['name']}{place.removesuffix('市')}分公司"
             if name in names:
                 continue
             names.add(name)

@@ -28,6 +28,7 @@ class RegionPickerWidget(forms.Widget):
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         context["widget"].update(region_picker_context(name, value))
+        context["widget"]["with_ids"] = True
         return context
 
     def value_from_datadict(self, data, files, name):

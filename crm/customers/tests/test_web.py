@@ -259,6 +259,27 @@ def test_customer_360_view(client_for, boss):
     assert 'id="tab-history"' in response.content.decode()
 
 
+def test_360_header_hides_restricted_values(client_for, make_user):
+    user = make_user(
+        *VIEW,
+        field_rights={
+            "customers.customer": {"main_phone": "hidden", "credit_limit": "hidden"},
+            "customers.contact": {"mobile": "hidden"},
+        },
+    )
+    customer = CustomerFactory(main_phone="0571-88075998", credit_limit=98765)
+    ContactFactory(
+        customer=customer, name="胡扬忠", mobile="13900001111", is_primary=True
+    )
+    page = text(
+        client_for(user).get(reverse("customers:customer-detail", args=[customer.pk]))
+    )
+    assert "胡扬忠" in page
+    assert "13900001111" not in page
+    assert "88075998" not in page
+    assert "98765" not in page
+
+
 def test_contacts_tab_lists_the_contacts(client_for, boss):
     customer = CustomerFactory()
     ContactFactory(customer=customer, name="甲联系人", is_primary=True)

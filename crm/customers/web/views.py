@@ -22,7 +22,7 @@ from crm.customers.forms import (
     MergeForm,
     region_picker_context,
 )
-from crm.customers.models import Customer
+from crm.customers.models import Contact, Customer
 from crm.customers.selectors import (
     contact_get,
     customer_by_number,
@@ -133,6 +133,7 @@ class CustomerDetailView(DetailPageView):
         return {
             "customer": obj,
             "hidden": rights.hidden,
+            "contact_hidden": field_rights(user, Contact).hidden,
             "tabs": tabs,
             "can_copy": live and can(user, "customers.add_customer"),
             "can_delete": live
