@@ -178,6 +178,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "crm.core.tasks.purge_old_exports",
         "schedule": timedelta(hours=24),
     },
+    "core-purge-import-files": {
+        "task": "crm.core.tasks.purge_old_imports",
+        "schedule": timedelta(hours=24),
+    },
 }
 
 EMAIL_BACKEND = env_str(
@@ -228,6 +232,10 @@ SPECTACULAR_SETTINGS = {
 CRM_COUNT_CAP = env_int("CRM_COUNT_CAP", 10_000)
 # Exports above this many rows run as a background job.
 CRM_EXPORT_SYNC_LIMIT = env_int("CRM_EXPORT_SYNC_LIMIT", 5_000)
+# Imports (C4): above this many rows they run as a background job; hard limits per file.
+CRM_IMPORT_SYNC_LIMIT = env_int("CRM_IMPORT_SYNC_LIMIT", 2_000)
+CRM_IMPORT_MAX_ROWS = env_int("CRM_IMPORT_MAX_ROWS", 50_000)
+CRM_IMPORT_MAX_BYTES = env_int("CRM_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

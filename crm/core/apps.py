@@ -11,5 +11,6 @@ class CoreConfig(AppConfig):
     def ready(self):
         # Each app registers its lists (ListSpec) in its selectors module. A web process
         # imports them through its URLs; a Celery worker has no URLs, so without this a
-        # background export found no list ("No such list.") and failed.
-        autodiscover_modules("selectors")
+        # background export found no list ("No such list.") and failed. Import specs
+        # likewise live in each app's imports module.
+        autodiscover_modules("selectors", "imports")

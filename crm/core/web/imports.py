@@ -35,11 +35,13 @@ FATE_TONES = {
 
 
 def import_action(key: str) -> dict:
-    """An "Import" button for a list page's `extra_actions`."""
+    """An "Import" button for a list page's `extra_actions`, shown to who may add or change."""
+    spec = imports.IMPORT_REGISTRY[key]
     return {
         "url": reverse_lazy("core:import", args=[key]),
         "label": gettext_lazy("Import"),
         "icon": "upload",
+        "perms": [p for p in (spec.add_perm, spec.change_perm) if p],
     }
 
 

@@ -96,7 +96,11 @@ class ListPageView(SpecMixin, View):
             if self.create_url_name
             and (not self.create_perm or can(user, self.create_perm))
             else "",
-            "extra_actions": self.extra_actions,
+            "extra_actions": [
+                action
+                for action in self.extra_actions
+                if not action.get("perms") or any(can(user, p) for p in action["perms"])
+            ],
         }
         template = (
             self.partial_template

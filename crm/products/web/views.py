@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from crm.core.errors import Invalid
 from crm.core.fieldrights import field_rights
 from crm.core.scopes import authorize, can
+from crm.core.web.imports import import_action
 from crm.core.web.views import DetailPageView, ListPageView, RecordFormView, build_tree
 from crm.products import services
 from crm.products.forms import CategoryForm, PriceItemForm, PriceListForm, ProductForm
@@ -28,6 +29,7 @@ from crm.products.selectors import (
 
 
 class ProductListView(ListPageView):
+    extra_actions = [import_action("products.product")]
     spec_key = "products.product"
     create_url_name = "products:product-create"
     create_perm = "products.add_product"
