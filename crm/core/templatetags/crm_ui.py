@@ -265,9 +265,36 @@ def shown_changes(event) -> list[tuple[str, object, object]]:
                     continue
             except FieldDoesNotExist:
                 pass
-        before, after = [*pair, None, None][:2]
+        before, after = _only_what_changed(*[*pair, None, None][:2])
         rows.append((name, before, after))
     return rows
+
+
+def _flatten(data: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _only_what_changed(before, after):
+    """Lists keep only removed / added items, mappings only the keys whose value changed."""
+    if isinstance(before, list | type(None)) and isinstance(after, list | type(None)):
+        if before is None or after is None:
+            return before, after
+        old, new = {str(v) for v in before}, {str(v) for v in after}
+        return sorted(old - new), sorted(new - old)
+    if isinstance(before, dict | type(None)) and isinstance(after, dict | type(None)):
+        old, new = _flatten(before or {}), _flatten(after or {})
+        keys = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+        return (
+            {k: old[k] for k in keys if k in old},
+            {k: new[k] for k in keys if k in new},
+        )
+    return before, after
 
 
 @register.simple_tag(takes_context=True)
@@ -276,8 +303,12 @@ def change_value(context, event, name, value):
 
     A foreign key shows the related record's name only when the user may see that record.
     """
-    if value is None or value == "":
+    if value is None or value == "" or value == [] or value == {}:
         return "—"
+    if isinstance(value, list):
+        return "\n".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "\n".join(f"{k}: {v}" for k, v in value.items())
     model = _event_model(event)
     try:
         field = model._meta.get_field(name) if model else None
@@ -323,3 +354,11 @@ def tree_totals(items) -> list[dict]:
         for item in items
     ]
     return sorted(totals, key=lambda t: -t["value"])
+
+
+@register.filter
+def is_blank(value) -> bool:
+    """Nothing to show: None, an empty string, list or mapping (0 and False are values)."""
+    return value is None or (
+        not isinstance(value, bool | int | float | Decimal) and len(value) == 0
+    )
