@@ -3,6 +3,7 @@ and the home dashboard, whose counts must stay inside the user's data scope (Y5)
 
 import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
@@ -16,6 +17,7 @@ from crm.core.templatetags.crm_ui import (
     money,
     num,
     qty,
+    shown_changes,
     status_tone,
     tree_totals,
     when,
@@ -127,4 +129,22 @@ def test_tree_chart_sums_each_branch_below_a_single_root():
     assert tree_totals(tree) == [
         {"name": "华东", "value": 5},
         {"name": "华南", "value": 4},
+    ]
+
+
+def test_history_of_lists_and_mappings_shows_only_what_changed():
+    """Y7: a role's history names the permissions and scopes that changed, not all of them."""
+    event = SimpleNamespace(
+        content_type_id=None,
+        visible_changes={
+            "permissions": [["a.view", "b.view"], ["b.view", "c.view"]],
+            "data_scopes": [
+                {"org": "all", "products": "own"},
+                {"org": "all", "products": "all"},
+            ],
+        },
+    )
+    assert shown_changes(event) == [
+        ("permissions", ["a.view"], ["c.view"]),
+        ("data_scopes", {"products": "own"}, {"products": "all"}),
     ]
