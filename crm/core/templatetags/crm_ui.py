@@ -25,9 +25,9 @@ register = template.Library()
 STATUS_TONES = {
     "success": {"active", "done", "approved", "won", "paid", "completed", "signed"},
     "warning": {"draft", "pending", "submitted", "overdue", "expiring", "partial"},
-    "info": {"running", "in_progress", "open", "new", "sent"},
+    "info": {"running", "in_progress", "open", "new", "sent", "intention"},
     "danger": {"failed", "rejected", "lost", "cancelled", "void", "locked"},
-    "secondary": {"inactive", "closed", "expired", "archived"},
+    "secondary": {"inactive", "closed", "expired", "archived", "dormant"},
 }
 
 
