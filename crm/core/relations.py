@@ -138,7 +138,11 @@ def repoint_references(model, source_ids, target, *, skip=()) -> dict[str, int]:
                         "%(model)s of these records cannot be combined: they would "
                         "break a uniqueness rule."
                     )
-                    % {"model": str(ref.rows_model._meta.verbose_name_plural).capitalize()}
+                    % {
+                        "model": str(
+                            ref.rows_model._meta.verbose_name_plural
+                        ).capitalize()
+                    }
                 ) from None
     return moved
 
