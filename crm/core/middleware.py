@@ -1,7 +1,10 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import middleware as auth_middleware
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from rest_framework.views import APIView
 
@@ -46,3 +49,25 @@ class DomainErrorMiddleware:
         ):
             back = "/"
         return redirect(back)
+
+
+class LanguageMiddleware:
+    """zh-hans for everybody unless they chose English with the switch (the language cookie).
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language, so an English
+    browser in a Chinese company would open in English; X1 wants zh-hans by default.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        if language not in dict(settings.LANGUAGES):
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary_headers(response, ("Cookie",))
+        return response
