@@ -226,6 +226,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",  # served locally, never from a CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `type` or `status`; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ProductTypeEnum": "crm.products.models.Product.Type",
+        "ProductStatusEnum": "crm.products.models.Product.Status",
+        "CustomerTypeEnum": "crm.customers.models.Customer.Type",
+        "CustomerStatusEnum": "crm.customers.models.Customer.Status",
+        "CustomerLevelEnum": "crm.customers.models.Customer.Level",
+    },
 }
 
 # Lists never count a large table in full: counts stop here and show "N+".

@@ -1,6 +1,9 @@
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 
+from crm.core.errors import Invalid
 from crm.core.lists import CappedPaginator
 
 
@@ -36,3 +39,13 @@ class IdCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def decode_cursor(self, request):
+        """A cursor that no previous page gave is invalid input (400), not a missing record."""
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise Invalid(
+                _("The cursor is invalid."),
+                fields={"cursor": [_("Use the link of the previous page.")]},
+            ) from None

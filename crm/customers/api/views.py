@@ -9,7 +9,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound as DrfNotFound
 from rest_framework.response import Response
 
 from crm.core.api.pagination import IdCursorPagination
@@ -35,20 +34,6 @@ from crm.customers.api.serializers import (
 from crm.customers.selectors import customers_get, duplicate_candidates
 
 
-class CursorPagination(IdCursorPagination):
-    """A cursor that was not given by a previous page is invalid input (400), not a
-    missing record."""
-
-    def decode_cursor(self, request):
-        try:
-            return super().decode_cursor(request)
-        except DrfNotFound:
-            raise Invalid(
-                _("The cursor is invalid."),
-                fields={"cursor": [_("Use the link of the previous page.")]},
-            ) from None
-
-
 class CustomerViewSet(
     ServiceWriteMixin,
     mixins.CreateModelMixin,
@@ -60,7 +45,7 @@ class CustomerViewSet(
     permissions; refused while it has business documents or live subsidiaries)."""
 
     spec = REGISTRY["customers.customer"]
-    pagination_class = CursorPagination
+    pagination_class = IdCursorPagination
     output_serializer_class = CustomerOut
     create_service = services.customer_create
     update_service = services.customer_update
@@ -180,7 +165,7 @@ class ContactViewSet(
     """C2 contacts, seen by whoever sees their customer; one per customer is primary."""
 
     spec = REGISTRY["customers.contact"]
-    pagination_class = CursorPagination
+    pagination_class = IdCursorPagination
     output_serializer_class = ContactOut
     create_service = services.contact_create
     update_service = services.contact_update

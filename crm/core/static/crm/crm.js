@@ -60,7 +60,9 @@ document.addEventListener("DOMContentLoaded", function () {
     if (target && history.replaceState) history.replaceState(null, "", target);
   });
 });
-document.body.addEventListener("htmx:afterSwap", function (e) { crmEnhance(e.target); });
+// afterSettle, not afterSwap: htmx's settle step restores attributes of elements that keep
+// their ids, which would undo the enhancement.
+document.body.addEventListener("htmx:afterSettle", function (e) { crmEnhance(e.target); });
 
 // Permission grids: a header checkbox ticks or clears its whole column.
 document.addEventListener("change", function (e) {
