@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from .env import env_bool, env_int, env_list, env_str
 
@@ -181,6 +182,16 @@ CELERY_BEAT_SCHEDULE: dict = {
     "core-purge-import-files": {
         "task": "crm.core.tasks.purge_old_imports",
         "schedule": timedelta(hours=24),
+    },
+    # C8: idle customers return to the public pool at night; C6: birthday reminders
+    # are waiting when people start work (times in CELERY_TIMEZONE).
+    "customers-recycle-idle": {
+        "task": "crm.customers.tasks.recycle_idle_customers",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "customers-birthday-reminders": {
+        "task": "crm.customers.tasks.send_birthday_reminders",
+        "schedule": crontab(hour=7, minute=30),
     },
 }
 

@@ -36,6 +36,24 @@ class CustomersConfig(AppConfig):
                         "person-lines-fill",
                     ),
                     MenuItem(
+                        _("Activities"),
+                        "customers:activity-list",
+                        "customers.view_activity",
+                        "chat-left-text",
+                    ),
+                    MenuItem(
+                        _("Public pool"),
+                        "customers:pool",
+                        "customers.view_pool",
+                        "water",
+                    ),
+                    MenuItem(
+                        _("Analysis"),
+                        "customers:analysis",
+                        "customers.view_customer",
+                        "bar-chart",
+                    ),
+                    MenuItem(
                         _("Duplicates"),
                         "customers:duplicates",
                         "customers.view_customer",
@@ -72,3 +90,35 @@ class CustomersConfig(AppConfig):
             order=90,
             icon="diagram-3",
         )
+        self._ready_care()
+
+    def _ready_care(self):
+        """C6–C8, X5: the activities and public-pool tabs, the calendar feed's sources;
+        importing the modules registers their lists and system parameters."""
+        from crm.core.calendar import register_calendar_source
+        from crm.core.tabs import register_tab
+        from crm.customers import activities, analysis, care, pool  # noqa: F401
+
+        register_tab(
+            "customers.customer",
+            "activities",
+            _("Activities"),
+            "customers/_tab_activities.html",
+            context=activities.activities_tab_context,
+            count=activities.activities_tab_count,
+            order=20,
+            perm="customers.view_activity",
+            icon="chat-left-text",
+        )
+        register_tab(
+            "customers.customer",
+            "pool",
+            _("Public pool"),
+            "customers/_tab_pool.html",
+            context=pool.pool_tab_context,
+            order=95,
+            perm="customers.view_pool",
+            icon="water",
+        )
+        register_calendar_source("customers.birthdays", care.birthday_events)
+        register_calendar_source("customers.follow_ups", care.follow_up_events)

@@ -449,7 +449,9 @@ def load() -> str:
         for values in item["contacts"]
     ]
     Contact.objects.bulk_create(contacts, batch_size=1000)
+    from crm.customers import demo_care  # follow-ups and the public pool (C6, C8)
+
     return (
         f"{Customer.objects.count()} customers, {Contact.objects.count()} contacts, "
-        f"{Region.objects.count()} regions"
+        f"{Region.objects.count()} regions, {demo_care.load()}"
     )

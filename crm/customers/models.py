@@ -333,3 +333,154 @@ class Contact(TimeStamped, Versioned):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Activity(TimeStamped, Versioned):
+    """C6: a follow-up with a customer (跟进记录): how and when it happened, what was said,
+    and when to follow up next. Seen by whoever sees the customer."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", _("Phone call")
+        VISIT = "visit", _("Visit")
+        EMAIL = "email", _("E-mail")
+        MEETING = "meeting", _("Meeting")
+        WECHAT = "wechat", _("WeChat")
+        OTHER = "other", _("Other")
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="activities",
+    )
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+    )
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=Kind.choices, default=Kind.CALL
+    )
+    occurred_at = models.DateTimeField(_("time"), default=timezone.now)
+    content = models.TextField(_("content"))
+    next_follow_up_on = models.DateField(_("next follow-up"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    scope_domain = "customers"
+    scope_owner_field = "customer__owner"
+    scope_department_field = "customer__department"
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [
+            # The timeline, and a customer's last follow-up (the public pool's clock).
+            models.Index(
+                fields=["customer", "-occurred_at"], name="activity_customer_time_idx"
+            ),
+            models.Index(fields=["next_follow_up_on"], name="activity_next_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.customer}"
+
+
+class PoolEntry(models.Model):
+    """C8: one stay of a customer in the public pool (公海): when and why it came in,
+    who held it, and how it left (claimed by a rep or assigned by a manager). A customer
+    is in the pool while it has an entry that has not left."""
+
+    class Reason(models.TextChoices):
+        IDLE = "idle", _("Not followed up in time")
+        RELEASED = "released", _("Released by its owner")
+
+    class Outcome(models.TextChoices):
+        CLAIMED = "claimed", _("Claimed")
+        ASSIGNED = "assigned", _("Assigned")
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="pool_entries",
+    )
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    entered_at = models.DateTimeField(_("in the pool since"), default=timezone.now)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("put there by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    former_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("former owner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    left_at = models.DateTimeField(_("left the pool at"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=Outcome.choices, blank=True
+    )
+    left_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("taken out by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    new_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("new owner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("public pool entry")
+        verbose_name_plural = _("public pool entries")
+        ordering = ["-entered_at", "-pk"]
+        default_permissions = ()
+        permissions = [
+            ("view_pool", _("See the public pool")),
+            ("claim_customer", _("Claim customers from the public pool")),
+            ("assign_customer", _("Assign customers from the public pool")),
+        ]
+        indexes = [
+            models.Index(
+                fields=["customer"],
+                condition=Q(left_at__isnull=True),
+                name="pool_entry_open_idx",
+            ),
+            models.Index(
+                fields=["new_owner", "outcome", "left_at"], name="pool_entry_claims_idx"
+            ),
+            models.Index(fields=["customer", "left_at"], name="pool_entry_left_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} ({self.get_reason_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.left_at is None

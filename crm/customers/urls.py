@@ -36,3 +36,8 @@ urlpatterns = [
     ),
     path("contacts/<int:pk>/delete/", views.contact_delete, name="contact-delete"),
 ]
+
+# Activities, public pool, analysis and vCards (crm/customers/care_urls.py).
+from crm.customers.care_urls import urlpatterns as care_urlpatterns  # noqa: E402
+
+urlpatterns += care_urlpatterns

@@ -378,6 +378,21 @@ def duplicates(request):
 class ContactListView(ListPageView):
     spec_key = "customers.contact"
 
+    @property
+    def extra_actions(self):
+        """X5: the listed contacts (this search and these filters) as vCards."""
+        query = self.request.GET.copy()
+        for name in ("page", "size", "sort"):
+            query.pop(name, None)
+        url = reverse("customers:contacts-vcard")
+        return [
+            {
+                "url": f"{url}?{query.urlencode()}" if query else url,
+                "label": _("vCards"),
+                "icon": "person-vcard",
+            }
+        ]
+
 
 class ContactDetailView(DetailPageView):
     spec_key = "customers.contact"
