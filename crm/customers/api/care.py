@@ -220,7 +220,7 @@ class PoolViewSet(ScopedViewSet):
         )
         return Response(CustomerOut(customer, context={"request": request}).data)
 
-    @extend_schema(request=ReleaseIn, responses={204: None, 409: None})
+    @extend_schema(request=ReleaseIn, responses={204: None, 404: None, 409: None})
     @action(detail=False, methods=["post"])
     def release(self, request):
         """Give one of your customers back to the pool."""
