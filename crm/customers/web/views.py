@@ -13,6 +13,7 @@ from crm.core.fieldrights import field_rights
 from crm.core.lists import REGISTRY
 from crm.core.scopes import authorize, can
 from crm.core.tabs import get_tab, render_tab, tab_count, tabs_for
+from crm.core.web.imports import import_action
 from crm.core.web.views import DetailPageView, ListPageView, RecordFormView
 from crm.customers import services
 from crm.customers.forms import (
@@ -49,11 +50,12 @@ class CustomerListView(ListPageView):
     def extra_actions(self):
         user = self.request.user
         actions = [
+            import_action("customers.customer"),
             {
                 "url": reverse("customers:duplicates"),
                 "label": _("Duplicates"),
                 "icon": "intersect",
-            }
+            },
         ]
         if can(user, "customers.restore_customer"):
             actions.append(
