@@ -153,6 +153,11 @@ class ImportSpec:
         an error on the row, never a silent overwrite or a duplicate)."""
         return self.model._default_manager.all()
 
+    def prepare_row(self, *, actor, data: dict, existing, ctx) -> None:
+        """Combine or check a row's parsed cells once they are all known, e.g. a region
+        given as separate province, city and district columns. Raise Invalid with field
+        errors to refuse the row. Runs before the row is compared and written."""
+
     def is_unchanged(self, existing, data: dict) -> bool:
         """True when the row would change nothing, so no version bump and no audit row."""
         for name, value in data.items():
@@ -847,6 +852,13 @@ class _Run:
         result.errors.extend(self.children(data, kids))
         if result.errors:
             return result
+        try:
+            self.spec.prepare_row(
+                actor=self.actor, data=data, existing=existing, ctx=self.ctx
+            )
+        except (DomainError, ValidationError) as exc:
+            result.errors = _error_list(exc, self.targets, self.spec.model)
+            return result
         if existing is not None:
             data.pop(match.field, None)  # the key identifies the record; it stays
             result.record = {"pk": existing.pk, "repr": str(existing)[:200]}
@@ -925,7 +937,11 @@ def import_upload(*, actor, key: str, upload) -> ImportJob:
     name = os.path.basename(upload.name or "upload")[:200]
     table = read_table(data, name)
     targets = spec.targets(actor)
-    match_keys = spec.available_match_keys(actor)
+    mapping = suggest_mapping(table.headers, targets)
+    # The first match key the file has a column for (else the first one).
+    match_keys = [
+        m for m in spec.available_match_keys(actor) if m.field in mapping
+    ] or spec.available_match_keys(actor)
     job = ImportJob(
         user=actor,
         spec_key=key,
@@ -936,7 +952,7 @@ def import_upload(*, actor, key: str, upload) -> ImportJob:
             [_sample(c) for c in cells[: len(table.headers)]]
             for _n, cells in table.rows[:3]
         ],
-        mapping=suggest_mapping(table.headers, targets),
+        mapping=mapping,
         match_key=match_keys[0].name if match_keys else "",
         total=len(table.rows),
     )
