@@ -252,6 +252,17 @@ def _check_limits(user, *, claim: bool) -> None:
         )
 
 
+def _lock_user(user) -> None:
+    # Without the default ordering: it joins the department, which PostgreSQL cannot
+    # lock on the nullable side of an outer join.
+    list(
+        User.objects.select_for_update()
+        .filter(pk=user.pk)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+
+
 def _lock_open_entries(customer: Customer) -> list[PoolEntry]:
     return list(
         PoolEntry.objects.select_for_update().filter(
@@ -305,7 +316,7 @@ def pool_claim(*, actor, customer: Customer) -> Customer:
     authorize(actor, "customers.claim_customer")
     with transaction.atomic():
         # The claimer's row first: one rep's claims run one after the other.
-        User.objects.select_for_update().filter(pk=actor.pk).first()
+        _lock_user(actor)
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
         entries = _lock_open_entries(locked)
         if not entries or locked.is_deleted or locked.is_merged:
@@ -335,7 +346,7 @@ def pool_assign(*, actor, customer: Customer, owner) -> Customer:
             fields={"owner": [_("Choose an active employee you can see.")]},
         )
     with transaction.atomic():
-        owner = User.objects.select_for_update().get(pk=owner.pk)
+        _lock_user(owner)
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
         entries = _lock_open_entries(locked)
         if not entries or locked.is_deleted or locked.is_merged:
