@@ -14,6 +14,7 @@ a merge), and nothing has to keep a copy in step.
 import datetime
 
 import django_filters
+from django import forms
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -75,6 +76,9 @@ def customer_activities(*, actor, customer: Customer):
     )
 
 
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class ActivityFilter(django_filters.FilterSet):
     customer = django_filters.CharFilter(
         label=_l("customer (number)"), method="by_customer"
@@ -84,20 +88,22 @@ class ActivityFilter(django_filters.FilterSet):
         label=_l("recorded by"), queryset=User.objects.filter(is_active=True)
     )
     occurred_from = django_filters.DateFilter(
-        label=_l("from"), field_name="occurred_at", lookup_expr="date__gte"
+        label=_l("from"), field_name="occurred_at", lookup_expr="date__gte", widget=DATE
     )
     occurred_to = django_filters.DateFilter(
-        label=_l("to"), field_name="occurred_at", lookup_expr="date__lte"
+        label=_l("to"), field_name="occurred_at", lookup_expr="date__lte", widget=DATE
     )
     next_from = django_filters.DateFilter(
         label=_l("next follow-up from"),
         field_name="next_follow_up_on",
         lookup_expr="gte",
+        widget=DATE,
     )
     next_to = django_filters.DateFilter(
         label=_l("next follow-up to"),
         field_name="next_follow_up_on",
         lookup_expr="lte",
+        widget=DATE,
     )
 
     class Meta:

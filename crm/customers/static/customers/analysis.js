@@ -29,7 +29,7 @@
         label: { show: true, position: "right", color: "#475467" } }];
     } else {
       base.xAxis = category; base.yAxis = value;
-      base.series = [{ type: type === "line" ? "line" : "bar", data: values, barMaxWidth: 28, smooth: true,
+      base.series = [{ type: type === "line" ? "line" : "bar", data: values, barMaxWidth: 28,
         areaStyle: type === "line" ? { opacity: 0.08 } : undefined,
         itemStyle: { color: blue, borderRadius: type === "line" ? 0 : [4, 4, 0, 0] },
         label: { show: true, position: "top", color: "#475467" } }];
@@ -37,7 +37,7 @@
     return base;
   }
 
-  function abcOption(abc) {
+  function abcOption(abc, el) {
     var rows = abc.classes;
     return {
       color: palette, textStyle: { fontFamily: font },
@@ -47,7 +47,7 @@
       xAxis: { type: "category", data: rows.map(function (r) { return r["class"]; }) },
       yAxis: [{ type: "value", minInterval: 1 }, { type: "value", splitLine: { show: false } }],
       series: [
-        { name: source.dataset.customers || "#", type: "bar", barMaxWidth: 40, data: rows.map(function (r) { return r.customers; }) },
+        { name: el.dataset.seriesLabel || "", type: "bar", barMaxWidth: 40, data: rows.map(function (r) { return r.customers; }) },
         { name: abc.label, type: "line", yAxisIndex: 1, data: rows.map(function (r) { return Number(r.value); }) }
       ]
     };
@@ -56,7 +56,7 @@
   document.querySelectorAll("[data-analysis-chart]").forEach(function (el) {
     var key = el.dataset.analysisChart;
     var type = el.dataset.chartType;
-    var opt = type === "abc" ? (data.abc && abcOption(data.abc)) : option(type, data[key] || []);
+    var opt = type === "abc" ? (data.abc && abcOption(data.abc, el)) : option(type, data[key] || []);
     if (!opt) return;
     if (type === "hbar") el.style.height = Math.max(220, 26 * (data[key] || []).length + 40) + "px";
     var chart = echarts.init(el, null, { renderer: "svg" });
