@@ -163,10 +163,11 @@ class ImportSpec:
         for name, value in data.items():
             if name in {c.name for c in self.children}:
                 return False
-            current = getattr(existing, name, None)
-            if hasattr(value, "_meta"):
+            if hasattr(value, "_meta"):  # compare ids: no query for the related record
                 value = value.pk
                 current = getattr(existing, f"{name}_id", None)
+            else:
+                current = getattr(existing, name, None)
             if isinstance(current, Decimal) and value is not None:
                 try:
                     if Decimal(value) != current:
