@@ -368,11 +368,9 @@ def _resolve_parent(*, actor, value: str) -> Customer:
     hits = by_number or hits
     if len(hits) == 1:
         return hits[0]
-    message = parent_lookup.many if hits else parent_lookup.missing
-    raise Invalid(
-        str(message % {"value": value}),
-        fields={"parent": [str(message % {"value": value})]},
-    )
+    template = parent_lookup.many if hits else parent_lookup.missing
+    message = str(template % {"value": value})
+    raise Invalid(message, fields={"parent": [message]})
 
 
 # Fields
@@ -791,9 +789,8 @@ class CustomerImport(ImportSpec):
             data["parent"] = _resolve_parent(actor=actor, value=str(data["parent"]))
         number = data.get("number")
         if existing is None and number:
-            raise Invalid(
-                _number_problem(number), fields={"number": [_number_problem(number)]}
-            )
+            message = _number_problem(number)
+            raise Invalid(message, fields={"number": [message]})
         if existing is not None and number and number != existing.number:
             message = _("The matched customer has the number %(number)s.") % {
                 "number": existing.number
