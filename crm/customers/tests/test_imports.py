@@ -676,16 +676,20 @@ def test_customers_outside_the_data_scope_are_not_updated(importer, existing, or
     rep = UserFactory(
         department=org.east, roles=[make_role("rep", *EDIT, scope=DataScope.OWN)]
     )
-    job = start(
-        rep,
-        "s.csv",
-        csv_bytes([["客户名称", "电话"], [existing.name, "021-99998888"]]),
-        "name",
-    )
-    assert fates(job) == {2: "error"}
+    own = CustomerFactory(name="自己的客户", owner=rep)
+    rows = [["客户名称", "电话"], [existing.name, "021-99998888"]]
+    rows.append([own.name, "021-99997777"])
+    job = start(rep, "s.csv", csv_bytes(rows), "name")
+    assert fates(job) == {2: "error", 3: "update"}
     assert reasons(job, 2) == (
         "customer name: “上海电气集团有限公司” is already used by another record."
     )
+
+    job = start(rep, "s.csv", csv_bytes([rows[0], rows[2]]), "name")
+    commit(rep, job)
+    own.refresh_from_db()
+    assert own.main_phone == "021-99997777"
+    assert Customer.objects.count() == 2
 
 
 def test_numbers_come_from_the_sequence(importer, existing):
