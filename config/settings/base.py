@@ -244,6 +244,8 @@ SPECTACULAR_SETTINGS = {
         "CustomerTypeEnum": "crm.customers.models.Customer.Type",
         "CustomerStatusEnum": "crm.customers.models.Customer.Status",
         "CustomerLevelEnum": "crm.customers.models.Customer.Level",
+        "DepartmentKindEnum": "crm.org.models.Department.Kind",
+        "ActivityKindEnum": "crm.customers.models.Activity.Kind",
     },
 }
 

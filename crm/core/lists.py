@@ -13,7 +13,10 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django_filters import ModelChoiceFilter, ModelMultipleChoiceFilter
 
+from crm.core.api.serializers import is_id
+from crm.core.errors import Invalid
 from crm.core.fieldrights import field_rights
 
 REGISTRY: dict[str, "ListSpec"] = {}
@@ -121,11 +124,10 @@ class ListSpec:
         """The rows this user may see (override to call the app's selector)."""
         return self.model.objects.visible_to(user)
 
-    def search(
-        self, qs: QuerySet, term: str, hidden: frozenset[str] = frozenset()
-    ) -> QuerySet:
+    def search(self, qs: QuerySet, term: str, user) -> QuerySet:
         """Rows containing `term` in a searchable field the user may see (Y5: searching
         a hidden field would tell its value)."""
+        hidden = field_rights(user, self.model).hidden
         fields = [f for f in self.search_fields if f.split("__")[0] not in hidden]
         if not term or not fields:
             return qs
@@ -138,10 +140,17 @@ class ListSpec:
     def sort_options(self, user) -> dict[str, str]:
         return {c.name: c.sort for c in self.columns_for(user) if c.sort}
 
-    def queryset(self, user, params) -> tuple[QuerySet, object]:
-        """Scoped rows filtered by `params` (a QueryDict or dict), searched and sorted."""
+    def queryset(
+        self, user, params, base: QuerySet | None = None
+    ) -> tuple[QuerySet, object]:
+        """Scoped rows filtered by `params` (a QueryDict or dict), searched and sorted.
+
+        `base` (already scoped, e.g. with the API's prefetches) replaces base_queryset().
+        Values the database cannot compare are refused (Invalid) for every caller alike.
+        """
+        check_query_params(params, self.filterset_class)
         hidden = field_rights(user, self.model).hidden
-        qs = self.base_queryset(user)
+        qs = self.base_queryset(user) if base is None else base
         if self.select_related:
             qs = qs.select_related(*self.select_related)
         filterset = None
@@ -153,7 +162,7 @@ class ListSpec:
                     del filterset.filters[name]
             filterset.form.user = user
             qs = filterset.qs if filterset.is_valid() else qs.none()
-        qs = self.search(qs, (params.get("q") or "").strip(), hidden)
+        qs = self.search(qs, (params.get("q") or "").strip(), user)
         sort = params.get("sort") or ""
         options = self.sort_options(user)
         desc = sort.startswith("-")
@@ -181,6 +190,40 @@ class ListSpec:
         yield [str(c.label) for c in columns]
         for obj in qs.iterator(chunk_size=2000):
             yield [export_value(c.value(obj)) for c in columns]
+
+
+def check_query_params(params, filterset_class=None) -> None:
+    """Refuse query values the database cannot compare: NUL characters (PostgreSQL
+    refuses them) and record filters that are no id at all (SQLite overflows on 10**20)."""
+    bad = {
+        name: [_("Null characters are not allowed.")]
+        for name, values in _lists(params)
+        if any("\x00" in str(value) for value in values) or "\x00" in name
+    }
+    filters = filterset_class.base_filters if filterset_class else {}
+    for name, filter_ in filters.items():
+        if not isinstance(filter_, ModelChoiceFilter | ModelMultipleChoiceFilter):
+            continue
+        if filter_.extra.get("to_field_name"):
+            continue
+        if any(
+            value not in (None, "") and not is_id(str(value))
+            for value in dict(_lists(params)).get(name, [])
+        ):
+            bad.setdefault(name, []).append(
+                _(
+                    "Select a valid choice. That choice is not one of the available choices."
+                )
+            )
+    if bad:
+        raise Invalid(_("Some fields are invalid."), fields=bad)
+
+
+def _lists(params):
+    """(name, [values]) pairs of a QueryDict or a plain dict."""
+    if hasattr(params, "lists"):
+        return params.lists()
+    return ((k, v if isinstance(v, list) else [v]) for k, v in params.items())
 
 
 def register(spec_class):

@@ -172,7 +172,7 @@ def _clean_product(data: dict, obj: Product | None = None) -> dict:
         if Decimal(data[name]) < 0:
             errors[name] = [_("A price cannot be negative.")]
         else:
-            data[name] = round_money(data[name], "product")
+            data[name] = round_money(data[name], "product", field=name)
     category = data.get("category")
     if (
         category is not None
@@ -304,7 +304,7 @@ def _price_text(price) -> str | None:
     """A price as users write it: the product decimal places, unless that would lose digits."""
     if price is None:
         return None
-    rounded = round_money(price, "product")
+    rounded = round_money(price, "product", field="price")
     return str(rounded if rounded == price else Decimal(price).normalize())
 
 
@@ -339,7 +339,7 @@ def pricelist_set_price(
     if Decimal(min_quantity) < 0:
         errors["min_quantity"] = [_("The minimum quantity cannot be negative.")]
     _refuse(errors)
-    price = round_money(price, "product")
+    price = round_money(price, "product", field="price")
     min_quantity = Decimal(min_quantity).quantize(QUANTITY)
     with transaction.atomic():
         # One writer per price list at a time: no duplicate lines under concurrency.

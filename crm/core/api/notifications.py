@@ -11,7 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from crm.core.api.schema import AutoSchema
-from crm.core.api.viewsets import check_query_params
+from crm.core.lists import check_query_params
 from crm.core.models import Notification
 from crm.core.notifications import (
     notification_get,
