@@ -8,8 +8,9 @@ from django.utils.translation import gettext as _
 from crm.core.audit import audit_record, snapshot
 from crm.core.errors import Conflict, Forbidden, invalid_from_django
 from crm.core.fieldrights import field_rights
-from crm.core.models import AuditEvent
+from crm.core.models import AuditEvent, TreeNode
 from crm.core.scopes import authorize
+from crm.core.trees import tree_place
 
 
 def _check_field_rights(actor, model, data: dict, obj=None) -> None:
@@ -48,6 +49,10 @@ def record_create(*, actor, model, data: dict, perm: str, note: str = ""):
     _full_clean(obj)
     with transaction.atomic():
         obj.save()
+        if isinstance(
+            obj, TreeNode
+        ):  # the path needs the id, so it is set after the insert
+            tree_place(obj)
         audit_record(actor=actor, obj=obj, action=AuditEvent.Action.CREATE, note=note)
     return obj
 

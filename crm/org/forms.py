@@ -65,8 +65,14 @@ class EmployeeForm(RecordForm):
             )
         else:
             self.fields["password"].required = True
+        if not self.user.has_perm("org.change_role"):
+            self.fields["roles"].disabled = True
+            self.fields["roles"].help_text = _(
+                "Granting roles needs the right to change roles."
+            )
 
     def service_data(self) -> dict:
         data = super().service_data()
-        data["roles"] = list(data.get("roles", []))
+        if "roles" in data:
+            data["roles"] = list(data["roles"])
         return data

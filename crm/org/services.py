@@ -12,7 +12,7 @@ from crm.core.fieldrights import MODES
 from crm.core.models import AuditEvent
 from crm.core.scopes import DOMAINS, DataScope, authorize
 from crm.core.services import record_create, record_update
-from crm.core.trees import tree_move, tree_place
+from crm.core.trees import tree_move
 from crm.org.models import Department, Role, User
 
 # Departments
@@ -24,7 +24,6 @@ def department_create(*, actor, data: dict) -> Department:
         dept = record_create(
             actor=actor, model=Department, data=data, perm="org.add_department"
         )
-        tree_place(dept)
     return dept
 
 
@@ -113,6 +112,8 @@ def employee_create(*, actor, data: dict) -> User:
             _("This username is taken."),
             fields={"username": [_("This username is taken.")]},
         )
+    if roles:
+        _authorize_role_grant(actor)
     user.set_password(password)
     _full_clean(user)
     with transaction.atomic():
@@ -121,6 +122,12 @@ def employee_create(*, actor, data: dict) -> User:
             user.groups.set(roles)
         audit_record(actor=actor, obj=user, action=AuditEvent.Action.CREATE)
     return user
+
+
+def _authorize_role_grant(actor) -> None:
+    """Granting roles is granting permissions: it needs the right to change roles too,
+    or anyone who may edit employees could make themselves administrator."""
+    authorize(actor, "org.change_role")
 
 
 def employee_update(*, actor, obj: User, data: dict, version=None) -> User:
@@ -136,7 +143,9 @@ def employee_update(*, actor, obj: User, data: dict, version=None) -> User:
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=obj.pk)
         before = snapshot(user)
-        before["roles"] = sorted(user.groups.values_list("name", flat=True))
+        before_roles = sorted(user.groups.values_list("name", flat=True))
+        if roles is not None and sorted(r.name for r in roles) != before_roles:
+            _authorize_role_grant(actor)
         for name, value in data.items():
             setattr(user, name, value)
         _full_clean(user)
@@ -147,8 +156,8 @@ def employee_update(*, actor, obj: User, data: dict, version=None) -> User:
         event = audit_record(
             actor=actor, obj=user, action=AuditEvent.Action.UPDATE, before=before
         )
-        if before["roles"] != after_roles:
-            event.changes["roles"] = [before["roles"], after_roles]
+        if before_roles != after_roles:
+            event.changes["roles"] = [before_roles, after_roles]
             event.save(update_fields=["changes"])
     return user
 
@@ -244,25 +253,46 @@ def role_save(*, actor, role: Role | None, data: dict) -> Role:
             _("A role with this name exists."),
             fields={"name": [_("A role with this name exists.")]},
         )
+    role_existed, before_perms = role is not None, []
     with transaction.atomic():
         if role is None:
-            role = Role.objects.create(**data)
+            role = Role(**data)
+            _full_clean_role(role)
+            role.save()
             before, action = {}, AuditEvent.Action.CREATE
         else:
             role = Role.objects.select_for_update().get(pk=role.pk)
             before, action = snapshot(role), AuditEvent.Action.UPDATE
-            before["permissions"] = sorted(_perm_names(role.permissions.all()))
+            before_perms = sorted(_perm_names(role.permissions.all()))
             for name, value in data.items():
                 setattr(role, name, value)
+            _full_clean_role(role)
             role.save()
         if permissions is not None:
             role.permissions.set(permissions)
         event = audit_record(actor=actor, obj=role, action=action, before=before)
         after_perms = sorted(_perm_names(role.permissions.all()))
-        if before.get("permissions") != after_perms:
-            event.changes["permissions"] = [before.get("permissions"), after_perms]
+        if (before_perms if role_existed else []) != after_perms:
+            event.changes["permissions"] = [
+                before_perms if role_existed else None,
+                after_perms,
+            ]
             event.save(update_fields=["changes"])
     return role
+
+
+def _full_clean_role(role: Role) -> None:
+    """Length limits and NUL characters give field errors, not database errors."""
+    for name in ("name", "description"):
+        if "\x00" in (getattr(role, name) or ""):
+            raise Invalid(
+                _("Null characters are not allowed."),
+                fields={name: [_("Null characters are not allowed.")]},
+            )
+    try:
+        role.full_clean(exclude=["permissions", "group_ptr"], validate_unique=False)
+    except ValidationError as exc:
+        raise invalid_from_django(exc) from None
 
 
 def _perm_names(perms) -> list[str]:

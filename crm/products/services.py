@@ -16,7 +16,7 @@ from crm.core.models import AuditEvent
 from crm.core.money import round_money
 from crm.core.scopes import authorize
 from crm.core.services import record_create, record_update
-from crm.core.trees import tree_move, tree_place
+from crm.core.trees import tree_move
 from crm.products.models import Category, PriceList, PriceListItem, Product
 
 PRICE_FIELDS = ("list_price", "cost")
@@ -63,7 +63,6 @@ def category_create(*, actor, data: dict) -> Category:
         category = record_create(
             actor=actor, model=Category, data=data, perm="products.add_category"
         )
-        tree_place(category)
     return category
 
 

@@ -121,7 +121,6 @@ class EmployeeFormView(RecordFormView):
     update_service = services.employee_update
     success_url_name = "org:employee-detail"
     list_url_name = "org:employee-list"
-    perm = "org.add_user"
 
     def get(self, request, pk=None):
         authorize(request.user, "org.change_user" if pk else "org.add_user")
