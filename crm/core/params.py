@@ -12,7 +12,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from crm.core.audit import audit_record, snapshot
 from crm.core.errors import Invalid
@@ -28,7 +28,7 @@ class Param:
     label: str | Promise
     kind: type  # int, str, bool
     default: Any
-    group: str | Promise = _l("General")  # noqa: RUF009 - a lazy string, evaluated per request
+    group: str | Promise = gettext_lazy("General")  # noqa: RUF009 - a lazy string, evaluated per request
     min: int | None = None
     max: int | None = None
     email: bool = False
@@ -76,38 +76,72 @@ def register(*params: Param) -> None:
         REGISTRY[p.key] = p
 
 
-_DOC = _l("Decimal places")
+_DOC = gettext_lazy("Decimal places")
 register(
     Param(
-        "admin_email", _l("Administrator e-mail"), str, "admin@example.com", email=True
+        "admin_email",
+        gettext_lazy("Administrator e-mail"),
+        str,
+        "admin@example.com",
+        email=True,
     ),
     Param(
         "receivable_reminder_days",
-        _l("Receivable reminder days"),
+        gettext_lazy("Receivable reminder days"),
         int,
         7,
         min=0,
         max=365,
-        group=_l("Reminders"),
-        help=_l("Remind owners this many days before an instalment is due."),
+        group=gettext_lazy("Reminders"),
+        help=gettext_lazy("Remind owners this many days before an instalment is due."),
     ),
     Param(
         "birthday_reminder_days",
-        _l("Birthday reminder days"),
+        gettext_lazy("Birthday reminder days"),
         int,
         3,
         min=0,
         max=60,
-        group=_l("Reminders"),
-        help=_l("Remind the responsible employee this many days ahead."),
+        group=gettext_lazy("Reminders"),
+        help=gettext_lazy("Remind the responsible employee this many days ahead."),
     ),
     Param(
-        "decimals_contract", _l("Contract amounts"), int, 2, min=0, max=6, group=_DOC
+        "decimals_contract",
+        gettext_lazy("Contract amounts"),
+        int,
+        2,
+        min=0,
+        max=6,
+        group=_DOC,
     ),
-    Param("decimals_order", _l("Order amounts"), int, 2, min=0, max=6, group=_DOC),
-    Param("decimals_quote", _l("Quote amounts"), int, 2, min=0, max=6, group=_DOC),
-    Param("decimals_product", _l("Product prices"), int, 2, min=0, max=6, group=_DOC),
-    Param("company_name", _l("Company name"), str, "华夏智造集团"),
+    Param(
+        "decimals_order",
+        gettext_lazy("Order amounts"),
+        int,
+        2,
+        min=0,
+        max=6,
+        group=_DOC,
+    ),
+    Param(
+        "decimals_quote",
+        gettext_lazy("Quote amounts"),
+        int,
+        2,
+        min=0,
+        max=6,
+        group=_DOC,
+    ),
+    Param(
+        "decimals_product",
+        gettext_lazy("Product prices"),
+        int,
+        2,
+        min=0,
+        max=6,
+        group=_DOC,
+    ),
+    Param("company_name", gettext_lazy("Company name"), str, "华夏智造集团"),
 )
 
 

@@ -25,8 +25,9 @@ from crm.org.selectors import department_get, department_tree_list
 
 def department_tree(request):
     nodes = list(department_tree_list(actor=request.user))
-    counts = dict(
-        User.objects.filter(is_active=True)
+    counts = dict(  # headcounts only of the employees this user may see (Y5)
+        User.objects.visible_to(request.user)
+        .filter(is_active=True)
         .exclude(department=None)
         .values_list("department")
         .annotate(n=Count("pk"))
@@ -41,6 +42,7 @@ def department_tree(request):
             "title": _("Departments"),
             "can_edit": can(request.user, "org.change_department"),
             "can_add": can(request.user, "org.add_department"),
+            "deactivate_url_name": "org:department-deactivate",
         },
     )
 
