@@ -6,6 +6,7 @@ import random
 from django.contrib.auth.models import Permission
 from faker import Faker
 
+from crm.core.numbering import next_number
 from crm.core.scopes import DOMAINS, DataScope
 from crm.core.trees import tree_place
 from crm.org.models import Department, Role, User
@@ -112,13 +113,13 @@ VIEW_CATALOGUE = (
 )
 ROLES = {
     "系统管理员": (
-        "Administrator: everything, including system setup.",
+        "系统管理员:全部功能,含系统设置",
         ALL,
         ("core.*", "org.*", "products.*"),
         {},
     ),
     "总经理": (
-        "Executive: sees the whole company.",
+        "总经理:查看全公司数据",
         ALL,
         (
             *VIEW_CATALOGUE,
@@ -129,7 +130,7 @@ ROLES = {
         {},
     ),
     "销售总监": (
-        "Sales director: own subsidiary and below.",
+        "销售总监:本公司及下属单位",
         _scopes(DataScope.DEPARTMENT_TREE, products=DataScope.ALL, org=DataScope.ALL),
         (
             *VIEW_CATALOGUE,
@@ -140,7 +141,7 @@ ROLES = {
         {},
     ),
     "销售经理": (
-        "Sales manager: department and below.",
+        "销售经理:本部门及下级部门",
         _scopes(
             DataScope.DEPARTMENT_TREE,
             products=DataScope.ALL,
@@ -150,13 +151,13 @@ ROLES = {
         {},
     ),
     "销售代表": (
-        "Sales rep: own records.",
+        "销售代表:仅本人的记录",
         _scopes(DataScope.OWN, products=DataScope.ALL, org=DataScope.DEPARTMENT),
         VIEW_CATALOGUE,
         {"products.product": {"list_price": "readonly"}},
     ),
     "渠道经理": (
-        "Channel manager: own partners.",
+        "渠道经理:本人及下属负责的渠道商",
         _scopes(
             DataScope.SUBORDINATES, products=DataScope.ALL, org=DataScope.DEPARTMENT
         ),
@@ -164,19 +165,19 @@ ROLES = {
         {},
     ),
     "客服专员": (
-        "Service agent.",
+        "客服专员:本部门的服务记录",
         _scopes(DataScope.DEPARTMENT, products=DataScope.ALL),
         VIEW_CATALOGUE,
         {"org.user": {"mobile": "hidden"}},
     ),
     "财务专员": (
-        "Finance: all sales figures and product cost.",
+        "财务专员:全部销售数据与产品成本",
         _scopes(DataScope.ALL),
         (*VIEW_CATALOGUE, "core.export_data", "products.view_cost"),
         {},
     ),
     "产品经理": (
-        "Product manager: maintains the catalogue and price lists.",
+        "产品经理:维护产品目录与价格表",
         _scopes(DataScope.ALL),
         (*VIEW_CATALOGUE, "products.*", "core.export_data"),
         {},
@@ -277,7 +278,7 @@ def load() -> str:
                 mobile=f"1{rng.choice('3589')}{rng.randrange(10**8, 10**9)}",
                 phone=f"021-{rng.randrange(5000_0000, 6999_9999)}",
                 email=f"{username}@huaxia-demo.cn",
-                employee_no=f"E{User.objects.count() + 1:04d}",
+                employee_no=next_number("org.employee"),
                 supervisor=users.get(supervisor),
                 is_superuser=(username == "admin"),
                 is_staff=(username == "admin"),

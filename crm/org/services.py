@@ -10,6 +10,7 @@ from crm.core.audit import audit_record, snapshot
 from crm.core.errors import Invalid, invalid_from_django
 from crm.core.fieldrights import MODES
 from crm.core.models import AuditEvent
+from crm.core.numbering import next_number
 from crm.core.scopes import DOMAINS, DataScope, authorize
 from crm.core.services import record_create, record_update
 from crm.core.trees import tree_move
@@ -106,6 +107,8 @@ def employee_create(*, actor, data: dict) -> User:
     password = data.pop("password", "") or ""
     roles = data.pop("roles", None)
     user = User(**data)
+    if not user.employee_no:  # numbered from the sequence unless HR gives one
+        user.employee_no = next_number("org.employee")
     _check_password(password, user)
     if User.objects.filter(username__iexact=user.username).exists():
         raise Invalid(

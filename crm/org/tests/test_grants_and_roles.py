@@ -56,3 +56,19 @@ def test_a_new_departments_audit_row_has_its_path(org):
         action="create", object_id=str(dept.pk), content_type__model="department"
     )
     assert event.changes["path"][1] == Department.objects.get(pk=dept.pk).path != ""
+
+
+@pytest.mark.django_db
+def test_a_new_employee_without_a_number_gets_the_next_one_from_the_sequence(org):
+    data = {
+        "username": "new1",
+        "name": "新员工",
+        "department": org.east,
+        "password": "Huaxia#2026x",
+    }
+    first = services.employee_create(actor=org.admin, data=data)
+    second = services.employee_create(
+        actor=org.admin, data={**data, "username": "new2"}
+    )
+    assert first.employee_no.startswith("E")
+    assert int(second.employee_no[1:]) == int(first.employee_no[1:]) + 1
