@@ -9,6 +9,11 @@ urlpatterns = [
         "departments/new/", views.DepartmentFormView.as_view(), name="department-create"
     ),
     path(
+        "departments/<int:pk>/",
+        views.DepartmentDetailView.as_view(),
+        name="department-detail",
+    ),
+    path(
         "departments/<int:pk>/edit/",
         views.DepartmentFormView.as_view(),
         name="department-edit",

@@ -103,8 +103,9 @@ class PriceListList(ListSpec):
     detail_url_name = "products:pricelist-detail"
 
 
+@register
 class CategoryList(ListSpec):
-    """Not a list page: gives the category form its permission and title."""
+    """Backs the category pages (tree, record page, form): permission, title, export."""
 
     key = "products.category"
     model = Category

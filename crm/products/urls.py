@@ -12,6 +12,11 @@ urlpatterns = [
     path("categories/", views.category_tree, name="category-tree"),
     path("categories/new/", views.CategoryFormView.as_view(), name="category-create"),
     path(
+        "categories/<int:pk>/",
+        views.CategoryDetailView.as_view(),
+        name="category-detail",
+    ),
+    path(
         "categories/<int:pk>/edit/",
         views.CategoryFormView.as_view(),
         name="category-edit",

@@ -43,8 +43,28 @@ def department_tree(request):
             "can_edit": can(request.user, "org.change_department"),
             "can_add": can(request.user, "org.add_department"),
             "deactivate_url_name": "org:department-deactivate",
+            "detail_url_name": "org:department-detail",
         },
     )
+
+
+class DepartmentDetailView(DetailPageView):
+    """A department's page: its fields and its history tab (Y7)."""
+
+    spec_key = "org.department"
+    fields = [
+        "name",
+        "kind",
+        "parent",
+        "code",
+        "phone",
+        "is_active",
+        "sort_order",
+        "created_at",
+    ]
+    edit_url_name = "org:department-edit"
+    edit_perm = "org.change_department"
+    list_url_name = "org:department-tree"
 
 
 class DepartmentFormView(RecordFormView):

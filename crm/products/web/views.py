@@ -112,8 +112,19 @@ def category_tree(request):
             # POST-only actions for the tree rows (see core/_tree.html).
             "deactivate_url_name": "products:category-deactivate",
             "activate_url_name": "products:category-activate",
+            "detail_url_name": "products:category-detail",
         },
     )
+
+
+class CategoryDetailView(DetailPageView):
+    """A category's page: its fields and its history tab (Y7)."""
+
+    spec_key = "products.category"
+    fields = ["name", "parent", "code", "is_active", "sort_order", "created_at"]
+    edit_url_name = "products:category-edit"
+    edit_perm = "products.change_category"
+    list_url_name = "products:category-tree"
 
 
 class CategoryFormView(RecordFormView):
