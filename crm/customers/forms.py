@@ -170,7 +170,17 @@ class CustomerForm(RecordForm):
             if self.instance.parent_id and not self.is_bound:
                 self.initial["parent"] = self.instance.parent.number
         if "owner" in self.fields:
-            self.fields["owner"].queryset = User.objects.filter(is_active=True)
+            self.fields["owner"].queryset = User.objects.visible_to(self.user).filter(
+                is_active=True
+            )
+        if not self.user.has_perm("customers.assign_customer"):
+            # Owner and department change only by assignment (C8); the creator owns.
+            for name in ("owner", "department"):
+                if name in self.fields:
+                    self.fields[name].disabled = True
+                    self.fields[name].help_text = _(
+                        "Changed by assigning the customer."
+                    )
         if "department" in self.fields:
             self.fields["department"].queryset = Department.objects.filter(
                 is_active=True

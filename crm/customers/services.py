@@ -167,6 +167,8 @@ def customer_create(*, actor, data: dict, note: str = "") -> Customer:
     """A new customer gets the next customer number; the mnemonic comes from the name
     unless given; a credit code is unique; the parent company makes no cycle."""
     authorize(actor, "customers.add_customer")
+    if data.get("owner") not in (None, actor):
+        authorize(actor, "customers.assign_customer")  # creating it for someone else
     data = _derive(data)
     _check_customer(actor=actor, data=data)
     try:
@@ -194,6 +196,14 @@ def customer_update(*, actor, obj: Customer, data: dict, version=None) -> Custom
     if obj.is_deleted or obj.is_merged:
         raise Conflict(_("This customer is in the recycle bin or was merged."))
     data = {k: v for k, v in data.items() if k != "number"}
+    owner = data.get("owner", obj.owner)
+    department = data.get("department", obj.department)
+    if (getattr(owner, "pk", None), getattr(department, "pk", None)) != (
+        obj.owner_id,
+        obj.department_id,
+    ):
+        # Handing a customer to someone else is an assignment (C8), not an edit.
+        authorize(actor, "customers.assign_customer")
     data = _derive(data, obj)
     _check_customer(actor=actor, data=data, obj=obj)
     return record_update(

@@ -23,6 +23,7 @@ MANAGE = (
     "customers.restore_customer",
     "core.delete_records",
     "core.merge_records",
+    "customers.assign_customer",
     "core.export_data",
 )
 

@@ -95,8 +95,11 @@ def media(settings, tmp_path):
 
 @pytest.fixture
 def importer(make_user):
-    """Adds and changes customers and contacts, sees every customer."""
-    return make_user(*EDIT, username="importer", name="导入员")
+    """Adds and changes customers and contacts, sees every customer, and may give
+    customers to other owners (the 负责人 column)."""
+    return make_user(
+        *EDIT, "customers.assign_customer", username="importer", name="导入员"
+    )
 
 
 def start(actor, name, data, match_key=None, mapping=None) -> ImportJob:
