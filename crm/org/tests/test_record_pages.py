@@ -16,7 +16,8 @@ def test_department_page_shows_its_history(org, client_for):
     page = client_for(org.admin).get(f"/org/departments/{dept.pk}/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "西北大区" in html and "西北" in html
+    assert "西北大区" in html
+    assert "西北" in html
     assert 'id="tab-history"' in html
     tree = client_for(org.admin).get("/org/departments/").content.decode()
     assert f'href="/org/departments/{dept.pk}/"' in tree
