@@ -464,7 +464,7 @@ class PoolEntry(models.Model):
         permissions = [
             ("view_pool", _("See the public pool")),
             ("claim_customer", _("Claim customers from the public pool")),
-            ("assign_customer", _("Assign customers from the public pool")),
+            ("assign_customer", _("Assign customers to owners")),
         ]
         indexes = [
             models.Index(
