@@ -39,7 +39,7 @@ COPY_FIELDS = (
     "homepage",
     "notes",
 )
-# The fields a merge lets the user take from any of the merged customers.
+# A customer's editable fields: the API input, and what a merge may take from any customer.
 MERGE_FIELDS = (
     "name",
     "mnemonic",

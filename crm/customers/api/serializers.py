@@ -13,29 +13,8 @@ from crm.customers.models import Contact, Customer
 from crm.customers.selectors import contact_queryset, customer_queryset
 from crm.customers.services import MERGE_FIELDS
 
-CUSTOMER_INPUT = [
-    "name",
-    "mnemonic",
-    "credit_code",
-    "address",
-    "main_phone",
-    "postcode",
-    "email",
-    "region",
-    "industry",
-    "level",
-    "type",
-    "status",
-    "credit_rating",
-    "credit_limit",
-    "parent",
-    "finance_phone",
-    "homepage",
-    "notes",
-    "registered_at",
-    "owner",
-    "department",
-]
+# A customer's editable fields are exactly those a merge may take from any customer.
+CUSTOMER_INPUT = list(MERGE_FIELDS)
 CONTACT_INPUT = [
     "customer",
     "name",
