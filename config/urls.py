@@ -12,6 +12,7 @@ api_v1 = [
     path("org/", include("crm.org.api.urls")),
     path("products/", include("crm.products.api.urls")),
     path("customers/", include("crm.customers.api.urls")),
+    path("sales/", include("crm.sales.api.urls")),
 ]
 
 urlpatterns = [
@@ -31,6 +32,7 @@ urlpatterns = [
     path("org/", include("crm.org.urls")),
     path("products/", include("crm.products.urls")),
     path("customers/", include("crm.customers.urls")),
+    path("sales/", include("crm.sales.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

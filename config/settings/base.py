@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "crm.org",
     "crm.products",
     "crm.customers",
+    "crm.sales",
 ]
 
 MIDDLEWARE = [
@@ -245,6 +246,18 @@ SPECTACULAR_SETTINGS = {
         "CustomerLevelEnum": "crm.customers.models.Customer.Level",
         "DepartmentKindEnum": "crm.org.models.Department.Kind",
         "ActivityKindEnum": "crm.customers.models.Activity.Kind",
+        "LeadStatusEnum": "crm.sales.models.Lead.Status",
+        "LeadSourceEnum": "crm.sales.models.Lead.Source",
+        "OpportunityStatusEnum": "crm.sales.models.Opportunity.Status",
+        "StageKindEnum": "crm.sales.models.Stage.Kind",
+        "QuoteStatusEnum": "crm.sales.models.Quote.Status",
+        "ContractStatusEnum": "crm.sales.models.Contract.Status",
+        "SalesOrderStatusEnum": "crm.sales.models.SalesOrder.Status",
+        "DeliveryStatusEnum": "crm.sales.models.SalesOrder.Delivery",
+        "PaymentStatusEnum": "crm.sales.models.Payment.Status",
+        "PaymentMethodEnum": "crm.sales.models.Payment.Method",
+        "CommissionPeriodStatusEnum": "crm.sales.models.CommissionPeriod.Status",
+        "PeriodTypeEnum": "crm.sales.models.SalesTarget.PeriodType",
     },
 }
 

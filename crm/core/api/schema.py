@@ -9,7 +9,8 @@ pass know them:
 - 401 without valid credentials (session or "Authorization: Token <key>");
 - 403 without the permission for the action;
 - 404 for an id that does not exist or is outside the caller's data scope;
-- 409 for a PUT/PATCH of a versioned record carrying a stale version.
+- 409 for a PUT/PATCH of a versioned record carrying a stale version;
+- 415 for a body whose media type cannot be parsed (a broken multipart form).
 """
 
 from drf_spectacular import openapi
@@ -37,6 +38,7 @@ ERROR_DESCRIPTIONS = {
     "403": "The caller lacks the permission for this action.",
     "404": "No such record, or the record is outside the caller's data scope.",
     "409": "The record was changed meanwhile: the version sent is stale.",
+    "415": "The request body's media type is not accepted, or it cannot be parsed.",
     "429": "Too many failed login attempts: locked for a while.",
 }
 
@@ -60,6 +62,8 @@ class AutoSchema(openapi.AutoSchema):
         has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
         if method in ("POST", "PUT", "PATCH", "DELETE") or has_query:
             codes.append("400")
+        if method in ("POST", "PUT", "PATCH"):
+            codes.append("415")
         if "{" in self.path:
             codes.append("404")
         model = _view_model(self.view)

@@ -1,0 +1,3 @@
+"""analysis API."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""commissions API."""
+
+urlpatterns: list = []

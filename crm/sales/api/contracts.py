@@ -1,0 +1,3 @@
+"""contracts API."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""leads API."""
+
+urlpatterns: list = []

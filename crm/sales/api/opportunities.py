@@ -1,0 +1,3 @@
+"""opportunities API."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""orders API."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""payments API."""
+
+urlpatterns: list = []

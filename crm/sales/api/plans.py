@@ -1,0 +1,3 @@
+"""plans API."""
+
+urlpatterns: list = []

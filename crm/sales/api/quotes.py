@@ -1,0 +1,3 @@
+"""quotes API."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""workspace API."""
+
+urlpatterns: list = []

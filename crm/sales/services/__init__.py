@@ -1,0 +1,1 @@
+"""Sales writes, one module per area (S1–S8)."""

@@ -1,0 +1,3 @@
+"""analysis pages (HTML)."""
+
+urlpatterns: list = []

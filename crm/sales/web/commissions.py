@@ -1,0 +1,3 @@
+"""commissions pages (HTML)."""
+
+urlpatterns: list = []

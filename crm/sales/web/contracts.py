@@ -1,0 +1,3 @@
+"""contracts pages (HTML)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""leads pages (HTML)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""orders pages (HTML)."""
+
+urlpatterns: list = []

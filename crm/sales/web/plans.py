@@ -1,0 +1,3 @@
+"""plans pages (HTML)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""quotes pages (HTML)."""
+
+urlpatterns: list = []

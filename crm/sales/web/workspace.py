@@ -1,0 +1,3 @@
+"""workspace pages (HTML)."""
+
+urlpatterns: list = []
