@@ -112,3 +112,7 @@ class SalesConfig(AppConfig):
                 ],
             )
         )
+        # S10: the customer 360° tabs, home panels and calendar sources of sales.
+        from crm.sales import workspace
+
+        workspace.ready()
