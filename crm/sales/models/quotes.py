@@ -81,6 +81,17 @@ class Quote(BusinessRecord, PricedDocument):
     submitted_at = models.DateTimeField(
         _("submitted at"), null=True, blank=True, editable=False
     )
+    # Who asked for the approval: they are notified of the decision, and may not decide
+    # on their own request.
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("approved or rejected by"),
