@@ -68,6 +68,20 @@ class Contract(BusinessRecord, PricedDocument):
     submitted_at = models.DateTimeField(
         _("submitted at"), null=True, blank=True, editable=False
     )
+    # Who asked for the approval: an approver may not decide on their own request.
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    # Why the last approval request was rejected (shown on the draft until resubmitted).
+    decision_note = models.CharField(
+        _("decision note"), max_length=255, blank=True, editable=False
+    )
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("approved by"),

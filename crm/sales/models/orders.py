@@ -132,6 +132,17 @@ class SalesOrderLine(PricedLine):
     delivered_quantity = models.DecimalField(
         _("delivered quantity"), **QUANTITY, default=0, editable=False
     )
+    # The contract line an order line was called off from (orders from a contract):
+    # what the contract still has to order is its quantity minus these lines'.
+    contract_line = models.ForeignKey(
+        "sales.ContractLine",
+        verbose_name=_("contract line"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="order_lines",
+    )
 
     scope_domain = "sales"
     scope_owner_field = "order__owner"
