@@ -193,6 +193,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "crm.customers.tasks.send_birthday_reminders",
         "schedule": crontab(hour=7, minute=30),
     },
+    # S6: due-soon and overdue receivable reminders, before the working day.
+    "sales-receivable-reminders": {
+        "task": "crm.sales.tasks.send_receivable_reminders",
+        "schedule": crontab(hour=7, minute=40),
+    },
 }
 
 EMAIL_BACKEND = env_str(
