@@ -3,8 +3,7 @@ export), a lead with its follow-ups, possible customers to convert it into, and 
 assignment rules."""
 
 import django_filters
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy as _
 
 from crm.core.api.serializers import is_id
 from crm.core.errors import NotFound
@@ -22,33 +21,29 @@ FOLLOW_UP_LIMIT = 200
 
 
 class LeadFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(
-        label=_l("status"), choices=Lead.Status.choices
-    )
-    source = django_filters.ChoiceFilter(
-        label=_l("source"), choices=Lead.Source.choices
-    )
+    status = django_filters.ChoiceFilter(label=_("status"), choices=Lead.Status.choices)
+    source = django_filters.ChoiceFilter(label=_("source"), choices=Lead.Source.choices)
     owner = django_filters.ModelChoiceFilter(
-        label=_l("owner"), queryset=User.objects.filter(is_active=True)
+        label=_("owner"), queryset=User.objects.filter(is_active=True)
     )
     unassigned = django_filters.BooleanFilter(
-        label=_l("without owner"), field_name="owner", lookup_expr="isnull"
+        label=_("without owner"), field_name="owner", lookup_expr="isnull"
     )
     department = django_filters.ModelChoiceFilter(
-        label=_l("department"),
+        label=_("department"),
         queryset=Department.objects.all(),
         method="in_department",
     )
     follow_up_by = django_filters.DateFilter(
-        label=_l("next follow-up by"),
+        label=_("next follow-up by"),
         field_name="next_follow_up_on",
         lookup_expr="lte",
     )
     created_from = django_filters.DateFilter(
-        label=_l("created from"), field_name="created_at", lookup_expr="date__gte"
+        label=_("created from"), field_name="created_at", lookup_expr="date__gte"
     )
     created_to = django_filters.DateFilter(
-        label=_l("created to"), field_name="created_at", lookup_expr="date__lte"
+        label=_("created to"), field_name="created_at", lookup_expr="date__lte"
     )
 
     class Meta:
@@ -69,25 +64,25 @@ def lead_queryset(*, actor):
 class LeadList(ListSpec):
     key = "sales.lead"
     model = Lead
-    title = _l("Leads")
+    title = _("Leads")
     columns = [
-        Column("number", _l("lead number"), sort="number", link=True),
-        Column("name", _l("contact name"), sort="name", link=True),
-        Column("company", _l("company"), sort="company"),
-        Column("mobile", _l("mobile")),
-        Column("phone", _l("phone")),
-        Column("email", _l("email")),
-        Column("source", _l("source"), sort="source", choices=True),
-        Column("status", _l("status"), sort="status", choices=True),
-        Column("next_follow_up_on", _l("next follow-up"), sort="next_follow_up_on"),
-        Column("owner.name", _l("owner"), sort="owner__name", field="owner"),
+        Column("number", _("lead number"), sort="number", link=True),
+        Column("name", _("contact name"), sort="name", link=True),
+        Column("company", _("company"), sort="company"),
+        Column("mobile", _("mobile")),
+        Column("phone", _("phone")),
+        Column("email", _("email")),
+        Column("source", _("source"), sort="source", choices=True),
+        Column("status", _("status"), sort="status", choices=True),
+        Column("next_follow_up_on", _("next follow-up"), sort="next_follow_up_on"),
+        Column("owner.name", _("owner"), sort="owner__name", field="owner"),
         Column(
             "department.name",
-            _l("department"),
+            _("department"),
             sort="department__path",
             field="department",
         ),
-        Column("created_at", _l("created at"), sort="created_at"),
+        Column("created_at", _("created at"), sort="created_at"),
     ]
     search_fields = ("number", "name", "company", "mobile", "phone", "email")
     filterset_class = LeadFilter
@@ -173,23 +168,23 @@ def customer_contact_choices(*, actor, customer: Customer | None):
 class AssignmentRuleList(ListSpec):
     key = "sales.assignmentrule"
     model = AssignmentRule
-    title = _l("Lead assignment rules")
+    title = _("Lead assignment rules")
     columns = [
-        Column("name", _l("name"), sort="name", link=True),
-        Column("source", _l("lead source"), sort="source", choices=True),
+        Column("name", _("name"), sort="name", link=True),
+        Column("source", _("lead source"), sort="source", choices=True),
         Column(
             "department.name",
-            _l("department"),
+            _("department"),
             sort="department__path",
             field="department",
         ),
-        Column("include_subdepartments", _l("include sub-departments")),
+        Column("include_subdepartments", _("include sub-departments")),
         Column(
             "last_assigned.name",
-            _l("last assigned to"),
+            _("last assigned to"),
             field="last_assigned",
         ),
-        Column("is_active", _l("active"), sort="is_active"),
+        Column("is_active", _("active"), sort="is_active"),
     ]
     search_fields = ("name",)
     default_sort = "priority"

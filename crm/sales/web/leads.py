@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
@@ -419,7 +419,7 @@ def rate_limited(ip: str | None) -> bool:
 
 
 WEB_FORM_TEMPLATE = "sales/leads/web_form.html"
-TOO_MANY = _l(
+TOO_MANY = gettext_lazy(
     "Too many submissions from your network. Please wait a few minutes and try again."
 )
 
