@@ -39,7 +39,8 @@ def same(page, api, path="") -> None:
         for key in page:
             same(page[key], api[key], f"{path}.{key}")
     elif isinstance(page, list):
-        assert isinstance(api, list) and len(page) == len(api), path
+        assert isinstance(api, list), path
+        assert len(page) == len(api), path
         for i, (p, a) in enumerate(zip(page, api, strict=True)):
             same(p, a, f"{path}[{i}]")
     elif isinstance(page, Decimal):
@@ -82,7 +83,8 @@ def test_the_page_draws_from_the_same_numbers(sales_org, data, client_for):
     response = client_for(sales_org.admin).get(reverse("sales:analysis"))
     html = response.content.decode()
     assert 'id="sales-analysis-data"' in html
-    assert "vendor/echarts/echarts.min.js" in html and "cdn" not in html.lower()
+    assert "vendor/echarts/echarts.min.js" in html
+    assert "cdn" not in html.lower()
     for chart in ("trend", "funnel", "forecast", "win_rate", "region", "category"):
         assert f'data-sales-chart="{chart}"' in html
     assert "17,800.75" in html  # the orders of 2026
@@ -137,7 +139,8 @@ def test_permissions(sales_org, data, client_for):
     body = client.get(API).json()
     assert body["summary"]["orders_amount"] is None
     assert body["rankings"]["by_orders"] is None
-    assert body["trend"] is None and body["leads"] is None
+    assert body["trend"] is None
+    assert body["leads"] is None
     assert client.get(API + "trend/").status_code == 403
     assert client.get(API + "leads/").status_code == 403
     assert client.get(reverse("sales:analysis")).status_code == 200

@@ -271,7 +271,8 @@ def test_department_view_rolls_up_and_sums_the_employees_targets(sales_org, data
         )
     }
     group = everything[sales_org.group.pk]
-    assert group["order_target"] is None and group["order_rate"] is None
+    assert group["order_target"] is None
+    assert group["order_rate"] is None
     assert group["order_employee_targets"] == D("5000") + D("2500") + D("9999")
     assert group["order_actual"] == D("3500.50") + D("4000.00") + D("10000.00")
 

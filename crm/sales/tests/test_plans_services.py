@@ -57,7 +57,8 @@ def test_department_target_has_no_owner(sales_org):
     target = target_create(
         actor=sales_org.manager, data=data(department=sales_org.east_office)
     )
-    assert target.owner is None and target.is_department_target
+    assert target.owner is None
+    assert target.is_department_target
     assert target.department == sales_org.east_office
 
 
@@ -94,7 +95,8 @@ def test_one_target_per_employee_and_period(sales_org):
             data=data(owner=sales_org.rep_a, order_target=D("1")),
         )
     assert "owner" in error.value.fields
-    assert "2026-03" in error.value.message and "刘一" in error.value.message
+    assert "2026-03" in error.value.message
+    assert "刘一" in error.value.message
     # Another month, a quarter covering March, another employee: all fine.
     target_create(actor=sales_org.manager, data=data(owner=sales_org.rep_a, period=4))
     target_create(
@@ -176,7 +178,8 @@ def test_update_changes_values_and_is_audited(sales_org):
         obj=target,
         data={"order_target": D("12000"), "notes": "上调"},
     )
-    assert updated.order_target == D("12000") and updated.notes == "上调"
+    assert updated.order_target == D("12000")
+    assert updated.notes == "上调"
     assert audits(target) == ["update", "create"]
     event = AuditEvent.objects.filter(object_id=str(target.pk), action="update").get()
     assert event.changes["order_target"] == ["10000.000000", "12000.000000"]
@@ -272,7 +275,8 @@ def test_grid_saves_all_cells_or_none(sales_org):
         )
     fields = error.value.fields
     assert set(fields) == {f"cell-{b}-2", f"cell-{a}-5", f"cell-{c}-1"}
-    assert "陈二" in fields[f"cell-{b}-2"][0] and "2" in fields[f"cell-{b}-2"][0]
+    assert "陈二" in fields[f"cell-{b}-2"][0]
+    assert "2" in fields[f"cell-{b}-2"][0]
     assert not SalesTarget.objects.exists()
 
 

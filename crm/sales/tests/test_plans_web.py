@@ -276,7 +276,8 @@ def test_api_lists_the_same_numbers_as_the_selector(sales_org, targets, client_f
     a = rows[targets["a"].pk]
     assert D(a["order_actual"]) == D("2000.50")
     assert a["order_rate"] == "200.1"  # 2000.50 / 1000
-    assert a["period_start"] == "2026-03-01" and a["period_end"] == "2026-03-31"
+    assert a["period_start"] == "2026-03-01"
+    assert a["period_end"] == "2026-03-31"
     office = rows[targets["office"].pk]
     assert D(office["order_actual"]) == D("4000.00")
 
@@ -300,11 +301,13 @@ def test_api_create_update_delete(sales_org, client_for, deleter):
     assert duplicate.status_code == 409
     assert "owner" in duplicate.json()["fields"]
     bad = client.post(API, {**body, "period": 14}, content_type="application/json")
-    assert bad.status_code == 400 and "period" in bad.json()["fields"]
+    assert bad.status_code == 400
+    assert "period" in bad.json()["fields"]
     outside = client.post(
         API, {**body, "owner": sales_org.rep_c.pk}, content_type="application/json"
     )
-    assert outside.status_code == 400 and "owner" in outside.json()["fields"]
+    assert outside.status_code == 400
+    assert "owner" in outside.json()["fields"]
     patched = client.patch(
         f"{API}{pk}/", {"order_target": "150"}, content_type="application/json"
     )
@@ -346,4 +349,5 @@ def test_api_department_roll_up_equals_the_page(sales_org, targets, client_for):
     bad = client_for(sales_org.manager).get(
         f"{API}departments/", {"year": 2026, "period_type": "quarter", "period": 5}
     )
-    assert bad.status_code == 400 and "period" in bad.json()["fields"]
+    assert bad.status_code == 400
+    assert "period" in bad.json()["fields"]
