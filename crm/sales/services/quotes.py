@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from crm.core.audit import audit_record, snapshot
 from crm.core.errors import Conflict, Forbidden, Invalid, NotFound, invalid_from_django
 from crm.core.models import AuditEvent
+from crm.core.money import MAX_AMOUNT
 from crm.core.notifications import notify
 from crm.core.numbering import next_number
 from crm.core.params import get_param
@@ -291,18 +292,32 @@ def _line_key(line: QuoteLine) -> str:
     return f"{product.code} {product.name}"[:120]
 
 
+def _too_large() -> Invalid:
+    message = _("Enter a smaller quantity or price: the amount would be too large.")
+    return Invalid(message, fields={"quantity": [message], "unit_price": [message]})
+
+
+def _price(line: QuoteLine) -> None:
+    """The line's amounts through crm.sales.pricing, within what a money column holds."""
+    apply_line_amounts(line, KIND)
+    if abs(line.total) >= MAX_AMOUNT:
+        raise _too_large()
+
+
 def _recompute(quote: Quote) -> list[QuoteLine]:
     """Every line's amounts and the quote's totals, under the decimal places in force."""
     lines = list(quote.lines.select_related("product"))
     changed = []
     for line in lines:
         old = (line.amount, line.tax_amount, line.total)
-        apply_line_amounts(line, KIND)
+        _price(line)
         if (line.amount, line.tax_amount, line.total) != old:
             changed.append(line)
     if changed:
         QuoteLine.objects.bulk_update(changed, ["amount", "tax_amount", "total"])
     totals = document_totals(lines)
+    if abs(totals.total) >= MAX_AMOUNT:
+        raise _too_large()
     quote.amount, quote.tax_amount, quote.total = (
         totals.amount,
         totals.tax_amount,
@@ -352,7 +367,7 @@ def quote_line_add(*, actor, quote: Quote, data: dict) -> QuoteLine:
             last = locked.lines.aggregate(n=Max("sort_order"))["n"]
             line.sort_order = 1 if last is None else last + 1
         _full_clean_line(line)
-        apply_line_amounts(line, KIND)
+        _price(line)
         before = snapshot(locked)
         line.save()
         _save_lines(
@@ -395,7 +410,7 @@ def quote_line_update(*, actor, line: QuoteLine, data: dict) -> QuoteLine:
                 quantity=locked.quantity,
             )
         _full_clean_line(locked)
-        apply_line_amounts(locked, KIND)
+        _price(locked)
         before = snapshot(quote)
         locked.save()
         _save_lines(

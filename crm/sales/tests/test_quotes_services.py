@@ -575,3 +575,16 @@ def test_revision_number_with_a_dashed_prefix(make_quote):
     assert services.revision_number(quote) == "BJ-2026-000012-2"
     quote = Quote(number="BJ-2026-000012-2", revision=2)
     assert services.revision_number(quote) == "BJ-2026-000012-3"
+
+
+def test_a_total_too_large_for_the_columns_is_refused(make_quote, product):
+    quote = make_quote(lines=[(product, "1", "60000000000000", "0")])
+    for price in ("99999999999999", "30000000000000"):  # the line, the quote
+        with pytest.raises(Invalid) as exc:
+            services.quote_line_add(
+                actor=quote.owner,
+                quote=quote,
+                data={"product": product, "unit_price": D(price)},
+            )
+        assert "quantity" in exc.value.fields
+    assert quote.lines.count() == 1
