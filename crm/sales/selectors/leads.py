@@ -3,6 +3,7 @@ export), a lead with its follow-ups, possible customers to convert it into, and 
 assignment rules."""
 
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.api.serializers import is_id
@@ -18,6 +19,7 @@ from crm.org.models import Department, User
 from crm.sales.models import AssignmentRule, Lead, LeadFollowUp
 
 FOLLOW_UP_LIMIT = 200
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class LeadFilter(django_filters.FilterSet):
@@ -38,12 +40,19 @@ class LeadFilter(django_filters.FilterSet):
         label=_("next follow-up by"),
         field_name="next_follow_up_on",
         lookup_expr="lte",
+        widget=DATE,
     )
     created_from = django_filters.DateFilter(
-        label=_("created from"), field_name="created_at", lookup_expr="date__gte"
+        label=_("created from"),
+        field_name="created_at",
+        lookup_expr="date__gte",
+        widget=DATE,
     )
     created_to = django_filters.DateFilter(
-        label=_("created to"), field_name="created_at", lookup_expr="date__lte"
+        label=_("created to"),
+        field_name="created_at",
+        lookup_expr="date__lte",
+        widget=DATE,
     )
 
     class Meta:
