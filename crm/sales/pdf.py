@@ -32,7 +32,7 @@ from reportlab.platypus.flowables import HRFlowable
 
 from crm.core.money import decimals_for, rmb_capitals
 from crm.core.params import get_param
-from crm.core.templatetags.crm_ui import num, qty
+from crm.core.templatetags.crm_ui import num
 
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
@@ -212,8 +212,13 @@ def _money(value: Decimal, places: int) -> str:
     return num(value, places)
 
 
+def plain(value: Decimal) -> str:
+    """A quantity or percentage without trailing zeros: 10.0000 -> 10, 1500 -> 1,500."""
+    return f"{Decimal(value).normalize():,f}"
+
+
 def _percent(value: Decimal) -> str:
-    return f"{qty(value)}%"
+    return f"{plain(value)}%"
 
 
 def quote_pdf_document(quote, lines) -> PdfDocument:
@@ -252,7 +257,7 @@ def quote_pdf_document(quote, lines) -> PdfDocument:
                 str(index),
                 f"{name}\n{detail}" if detail else name,
                 product.unit,
-                qty(line.quantity),
+                plain(line.quantity),
                 num(line.unit_price),
                 _percent(line.discount_percent),
                 _money(line.amount, places),

@@ -1,6 +1,7 @@
 """Reads for quotes (S3), always through the sales data scope (Y5)."""
 
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.api.serializers import is_id
@@ -23,10 +24,16 @@ class QuoteFilter(django_filters.FilterSet):
         label=_("department"), queryset=Department.objects.all(), method="in_department"
     )
     quoted_from = django_filters.DateFilter(
-        label=_("quote date from"), field_name="quoted_on", lookup_expr="gte"
+        label=_("quote date from"),
+        field_name="quoted_on",
+        lookup_expr="gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     quoted_to = django_filters.DateFilter(
-        label=_("quote date to"), field_name="quoted_on", lookup_expr="lte"
+        label=_("quote date to"),
+        field_name="quoted_on",
+        lookup_expr="lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     min_total = django_filters.NumberFilter(
         label=_("total from"), field_name="total", lookup_expr="gte"

@@ -14,7 +14,7 @@ from crm.core.scopes import authorize, can
 from crm.core.web.views import DetailPageView, ListPageView, RecordFormView
 from crm.customers.selectors import customer_get
 from crm.sales.models import Opportunity, Quote
-from crm.sales.pdf import pdf_filename, quote_pdf
+from crm.sales.pdf import pdf_filename, plain, quote_pdf
 from crm.sales.selectors.quotes import (
     quote_get,
     quote_line_get,
@@ -38,6 +38,10 @@ def _lines_context(request, quote: Quote, *, form=None, editing=None, error=""):
     """What the lines block shows: lines, totals in figures and capitals, the forms."""
     user = request.user
     lines = list(quote_lines(quote=quote))
+    for line in lines:
+        line.quantity_text = plain(line.quantity)
+        line.discount_text = plain(line.discount_percent)
+        line.tax_text = plain(line.tax_rate)
     editable = quote.is_editable and can(user, "sales.change_quote")
     threshold = services.approval_threshold()
     add_form = edit_form = None
@@ -60,6 +64,7 @@ def _lines_context(request, quote: Quote, *, form=None, editing=None, error=""):
         "line_form": add_form,
         "edit_form": edit_form,
         "threshold": threshold,
+        "threshold_text": plain(threshold),
         "over_threshold": [x for x in lines if x.discount_percent > threshold],
         "capitals": rmb_capitals(quote.total) if quote.currency == "CNY" else "",
         "lines_error": error,
