@@ -312,3 +312,16 @@ def test_api_convert_and_twice_is_409(sales_org, lead, customer):
     again = client.post(url, {"customer": customer.pk}, format="json")
     assert again.status_code == 409
     assert Lead.objects.get().version == 2
+
+
+def test_link_to_another_customer_by_number(sales_org, lead, customer, client_for):
+    client = client_for(sales_org.rep_a)
+    url = f"/sales/leads/{lead.pk}/convert/"
+    page = client.get(url, {"customer_number": customer.number})
+    assert page.status_code == 200
+    assert f"Link to {customer.name}" in pages.text(page)
+    theirs = CustomerFactory(owner=sales_org.rep_c)
+    page = client.get(url, {"customer_number": theirs.number})
+    assert page.status_code == 200
+    assert f"No customer {theirs.number} within your scope." in pages.text(page)
+    assert theirs.name not in pages.text(page)

@@ -19,10 +19,11 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from crm.core.errors import Conflict, DomainError, Invalid
+from crm.core.errors import Conflict, DomainError, Invalid, NotFound
 from crm.core.scopes import authorize, can
 from crm.core.web.imports import import_action
 from crm.core.web.views import DetailPageView, ListPageView, RecordFormView
+from crm.customers.selectors import customer_by_number
 from crm.sales.models import Lead
 from crm.sales.selectors.leads import (
     assignment_rule_get,
@@ -237,6 +238,13 @@ def lead_convert(request, pk):
         raise Conflict(_("This lead was converted already."))
     chosen = request.POST.get("customer") or request.GET.get("customer")
     customer = lead_customer_get(actor=user, pk=chosen) if chosen else None
+    number = (request.GET.get("customer_number") or "").strip()
+    number_error = ""
+    if number and customer is None:
+        try:
+            customer = customer_by_number(actor=user, number=number[:32])
+        except NotFound as exc:
+            number_error = exc.message
     contacts = customer_contact_choices(actor=user, customer=customer)
     initial = {
         "customer_name": lead.company or lead.name,
@@ -265,7 +273,7 @@ def lead_convert(request, pk):
                 if candidates or hidden_count:
                     form.confirm_on_next_save()
                     return _render_convert(
-                        request, lead, form, customer, candidates, hidden_count, 200
+                        request, lead, form, customer, candidates, hidden_count
                     )
             try:
                 lead = services.lead_convert(
@@ -300,11 +308,30 @@ def lead_convert(request, pk):
                 messages.success(request, _("Lead converted."))
                 return redirect("sales:lead-detail", pk=lead.pk)
     return _render_convert(
-        request, lead, form, customer, candidates, hidden_count, status
+        request,
+        lead,
+        form,
+        customer,
+        candidates,
+        hidden_count,
+        status,
+        number=number,
+        number_error=number_error,
     )
 
 
-def _render_convert(request, lead, form, customer, candidates, hidden_count, status):
+def _render_convert(
+    request,
+    lead,
+    form,
+    customer,
+    candidates,
+    hidden_count,
+    status=200,
+    *,
+    number="",
+    number_error="",
+):
     return render(
         request,
         "sales/leads/convert.html",
@@ -316,6 +343,8 @@ def _render_convert(request, lead, form, customer, candidates, hidden_count, sta
             "candidates": candidates,
             "hidden_count": hidden_count,
             "can_add_customer": can(request.user, "customers.add_customer"),
+            "customer_number": number,
+            "number_error": number_error,
         },
         status=status,
     )
