@@ -5,7 +5,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.core.errors import DomainError, Invalid
@@ -348,49 +348,54 @@ urlpatterns = [
     ),
     path(
         "quotes/<int:pk>/submit/",
-        _action(services.quote_submit, _l("Quote submitted.")),
+        _action(services.quote_submit, gettext_lazy("Quote submitted.")),
         name="quote-submit",
     ),
     path(
         "quotes/<int:pk>/withdraw/",
-        _action(services.quote_withdraw, _l("Quote withdrawn; it is a draft again.")),
+        _action(
+            services.quote_withdraw,
+            gettext_lazy("Quote withdrawn; it is a draft again."),
+        ),
         name="quote-withdraw",
     ),
     path(
         "quotes/<int:pk>/approve/",
-        _action(services.quote_approve, _l("Quote approved."), note=True),
+        _action(services.quote_approve, gettext_lazy("Quote approved."), note=True),
         name="quote-approve",
     ),
     path(
         "quotes/<int:pk>/reject/",
-        _action(services.quote_reject, _l("Quote rejected."), note=True),
+        _action(services.quote_reject, gettext_lazy("Quote rejected."), note=True),
         name="quote-reject",
     ),
     path(
         "quotes/<int:pk>/send/",
-        _action(services.quote_send, _l("Quote marked as sent.")),
+        _action(services.quote_send, gettext_lazy("Quote marked as sent.")),
         name="quote-send",
     ),
     path(
         "quotes/<int:pk>/accept/",
-        _action(services.quote_accept, _l("Quote accepted by the customer.")),
+        _action(services.quote_accept, gettext_lazy("Quote accepted by the customer.")),
         name="quote-accept",
     ),
     path(
         "quotes/<int:pk>/decline/",
         _action(
-            services.quote_decline, _l("Quote declined by the customer."), note=True
+            services.quote_decline,
+            gettext_lazy("Quote declined by the customer."),
+            note=True,
         ),
         name="quote-decline",
     ),
     path(
         "quotes/<int:pk>/cancel/",
-        _action(services.quote_cancel, _l("Quote cancelled."), note=True),
+        _action(services.quote_cancel, gettext_lazy("Quote cancelled."), note=True),
         name="quote-cancel",
     ),
     path(
         "quotes/<int:pk>/revise/",
-        _action(services.quote_revise, _l("New revision created.")),
+        _action(services.quote_revise, gettext_lazy("New revision created.")),
         name="quote-revise",
     ),
 ]
