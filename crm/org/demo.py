@@ -93,12 +93,15 @@ def _scopes(default, **overrides):
 
 
 def _perms(*patterns):
-    """Permissions by 'app.codename' or 'app.*' (every permission of the app)."""
+    """Permissions by 'app.codename', 'app.*' (every permission of the app) or
+    'app.prefix*' ('sales.view_*': every view permission of the app)."""
     result = []
     for pattern in patterns:
         app, code = pattern.split(".", 1)
         qs = Permission.objects.filter(content_type__app_label=app)
-        if code != "*":
+        if code.endswith("*"):
+            qs = qs.filter(codename__startswith=code[:-1])
+        else:
             qs = qs.filter(codename=code)
         result.extend(qs)
     return result
@@ -111,11 +114,43 @@ VIEW_CATALOGUE = (
     "org.view_department",
     "org.view_user",
 )
+# Sales (S1–S8): reps work their own documents; managers also approve discounts and
+# contracts, override the credit check and settle commissions; finance collects.
+SALES_DOCUMENTS = (
+    "lead",
+    "leadfollowup",
+    "opportunity",
+    "quote",
+    "contract",
+    "salesorder",
+)
+SALES_REP = (
+    *(f"sales.{a}_{m}" for m in SALES_DOCUMENTS for a in ("view", "add", "change")),
+    "sales.view_instalment",
+    "sales.view_payment",
+    "sales.view_competitor",
+    "sales.view_salestarget",
+    "sales.view_commissionperiod",
+)
+SALES_MANAGER = (
+    *SALES_REP,
+    "sales.assign_lead",
+    "sales.approve_contract",
+    "sales.override_credit",
+    "sales.add_competitor",
+    "sales.change_competitor",
+    "sales.add_salestarget",
+    "sales.change_salestarget",
+    "sales.view_commissionrule",
+    "sales.add_commissionperiod",
+    "sales.change_commissionperiod",
+    "sales.close_commissionperiod",
+)
 ROLES = {
     "系统管理员": (
         "系统管理员:全部功能,含系统设置",
         ALL,
-        ("core.*", "org.*", "products.*"),
+        ("core.*", "org.*", "products.*", "sales.*"),
         {},
     ),
     "总经理": (
@@ -126,17 +161,27 @@ ROLES = {
             "core.export_data",
             "products.view_cost",
             "core.approve_discount",
+            "sales.view_*",
+            "sales.approve_contract",
         ),
         {},
     ),
     "销售总监": (
         "销售总监:本公司及下属单位",
-        _scopes(DataScope.DEPARTMENT_TREE, products=DataScope.ALL, org=DataScope.ALL),
+        _scopes(
+            DataScope.DEPARTMENT_TREE,
+            products=DataScope.ALL,
+            org=DataScope.ALL,
+            sales=DataScope.ALL,
+        ),
         (
             *VIEW_CATALOGUE,
             "core.export_data",
             "core.approve_discount",
             "core.merge_records",
+            *SALES_MANAGER,
+            "sales.add_commissionrule",
+            "sales.change_commissionrule",
         ),
         {},
     ),
@@ -147,13 +192,13 @@ ROLES = {
             products=DataScope.ALL,
             org=DataScope.DEPARTMENT_TREE,
         ),
-        (*VIEW_CATALOGUE, "core.export_data", "core.approve_discount"),
+        (*VIEW_CATALOGUE, "core.export_data", "core.approve_discount", *SALES_MANAGER),
         {},
     ),
     "销售代表": (
         "销售代表:仅本人的记录",
         _scopes(DataScope.OWN, products=DataScope.ALL, org=DataScope.DEPARTMENT),
-        VIEW_CATALOGUE,
+        (*VIEW_CATALOGUE, *SALES_REP),
         {"products.product": {"list_price": "readonly"}},
     ),
     "渠道经理": (
@@ -173,7 +218,14 @@ ROLES = {
     "财务专员": (
         "财务专员:全部销售数据与产品成本",
         _scopes(DataScope.ALL),
-        (*VIEW_CATALOGUE, "core.export_data", "products.view_cost"),
+        (
+            *VIEW_CATALOGUE,
+            "core.export_data",
+            "products.view_cost",
+            "sales.view_*",
+            "sales.add_payment",
+            "sales.void_payment",
+        ),
         {},
     ),
     "产品经理": (
