@@ -139,3 +139,22 @@ def test_the_list_offers_import_and_rules_to_those_allowed(
     assert "/sales/leads/rules/" not in rep_page
     manager_page = client_for(lead_manager).get("/sales/leads/").content.decode()
     assert "/sales/leads/rules/" in manager_page
+
+
+def test_a_list_page_costs_the_same_queries_whatever_its_size(
+    sales_org, lead_manager, make_lead, client_for
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(lead_manager)
+    make_lead(sales_org.rep_a)
+    client.get("/sales/leads/")  # warm caches (parameters, permissions)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/sales/leads/")
+    for _ in range(20):
+        make_lead(sales_org.rep_b)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/sales/leads/")
+    assert pages.record_count(response) == "21 records"
+    assert len(many) == len(few)
