@@ -326,3 +326,26 @@ def test_conflict_on_the_page_is_a_message(client_for, quote_org, quotes, englis
     assert response.status_code == 302
     page = client.get(detail)
     assert "Only approved quotes can be sent." in text(page)
+
+
+def test_list_page_and_api_cost_constant_queries(
+    client_for, quote_org, make_quote, product
+):
+    """A page of quotes costs the same number of queries for 2 rows as for 8 (no N+1)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(quote_org.rep_a)
+
+    def count(url):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    for _ in range(2):
+        make_quote(lines=[(product, "1", "10", "0")])
+    few = [count(reverse("sales:quote-list")), count("/api/v1/sales/quotes/")]
+    for _ in range(6):
+        make_quote(lines=[(product, "1", "10", "0"), (product, "2", "5", "0")])
+    many = [count(reverse("sales:quote-list")), count("/api/v1/sales/quotes/")]
+    assert many == few
