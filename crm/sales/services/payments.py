@@ -63,10 +63,15 @@ def clean_idempotency_key(key) -> str:
 
 
 def closed_period_on(day: datetime.date) -> CommissionPeriod | None:
-    """The closed commission period containing `day`, if any."""
-    return CommissionPeriod.objects.filter(
-        status=CommissionPeriod.Status.CLOSED, start_on__lte=day, end_on__gte=day
-    ).first()
+    """The closed commission period containing `day`, if any. The period's row is
+    locked, so a period being closed right now is waited for and seen closed, and a
+    period cannot close while a receipt dated inside it is being written."""
+    period = (
+        CommissionPeriod.objects.select_for_update()
+        .filter(start_on__lte=day, end_on__gte=day)
+        .first()
+    )
+    return period if period is not None and period.is_closed else None
 
 
 def _existing_payment(key: str) -> Payment | None:
@@ -214,6 +219,8 @@ def payment_void(*, actor, payment: Payment, reason: str) -> Payment:
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.status == Payment.Status.VOIDED:
             raise Conflict(_("This receipt is already voided."))
+        # Locks in the order payment_record takes them: instalment, then period.
+        instalment = Instalment.objects.select_for_update().get(pk=locked.instalment_id)
         period = closed_period_on(locked.received_on)
         if period is not None:
             raise Conflict(
@@ -223,7 +230,6 @@ def payment_void(*, actor, payment: Payment, reason: str) -> Payment:
                 )
                 % {"period": period.name}
             )
-        instalment = Instalment.objects.select_for_update().get(pk=locked.instalment_id)
         before_payment, before_instalment = snapshot(locked), snapshot(instalment)
         locked.status = Payment.Status.VOIDED
         locked.voided_by, locked.voided_at = actor, timezone.now()
