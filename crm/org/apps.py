@@ -48,6 +48,10 @@ class OrgConfig(AppConfig):
                         "123",
                     ),
                     MenuItem(_("API documentation"), "api-docs", None, "braces"),
+                    # S10: company news, read by everybody, written by publishers.
+                    MenuItem(
+                        _("Company news"), "org:announcement-list", None, "megaphone"
+                    ),
                 ],
             )
         )

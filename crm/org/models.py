@@ -1,12 +1,15 @@
-"""Y3 departments, Y4 employees, Y5 roles."""
+"""Y3 departments, Y4 employees, Y5 roles; company announcements (S10)."""
 
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group, UserManager
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.models import TimeStamped, TreeNode
+from crm.core.models import TimeStamped, TreeNode, Versioned
 from crm.core.scopes import DataScope, ScopedQuerySet
 
 
@@ -167,3 +170,62 @@ class Role(Group):
 
     def scope_for(self, domain: str) -> str:
         return self.data_scopes.get(domain, DataScope.OWN)
+
+
+class AnnouncementQuerySet(models.QuerySet):
+    def published(self, at=None):
+        """What everybody sees: published, and not scheduled for later."""
+        return self.filter(is_published=True, published_at__lte=at or timezone.now())
+
+
+class Announcement(TimeStamped, Versioned):
+    """S10: company news (公司公告) for every employee; publishers write and publish them.
+    Pinned ones come first, then the newest."""
+
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"))
+    is_pinned = models.BooleanField(
+        _("pinned"), default=False, help_text=_("Pinned announcements are shown first.")
+    )
+    is_published = models.BooleanField(_("published"), default=False, editable=False)
+    published_at = models.DateTimeField(
+        _("published at"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty to publish at once; a later time schedules it."),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    objects = AnnouncementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("announcement")
+        verbose_name_plural = _("announcements")
+        ordering = ["-is_pinned", "-published_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["-is_pinned", "-published_at"],
+                condition=Q(is_published=True),
+                name="announcement_published_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_live(self) -> bool:
+        """Published and not scheduled for later: everybody sees it."""
+        return bool(
+            self.is_published
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )

@@ -1,12 +1,14 @@
 """Reads for the organisation module, all through the data scope."""
 
 import django_filters
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.api.serializers import is_id
 from crm.core.errors import NotFound
 from crm.core.lists import Column, ListSpec, register
-from crm.core.scopes import authorize
-from crm.org.models import Department, Role, User
+from crm.core.scopes import authorize, can
+from crm.org.models import Announcement, Department, Role, User
 
 
 def department_tree_list(*, actor, include_inactive: bool = True):
@@ -118,4 +120,39 @@ def employee_choices(*, actor):
         User.objects.filter(is_active=True)
         .select_related("department")
         .order_by("department__path", "name")
+    )
+
+
+# Announcements (S10): company news for everybody; drafts only for their publishers.
+
+
+def can_publish_announcements(user) -> bool:
+    return can(user, "org.add_announcement") or can(user, "org.change_announcement")
+
+
+def announcement_queryset(*, actor):
+    """Published announcements for everybody; publishers also see drafts and scheduled
+    ones. Pinned first, then the newest."""
+    qs = Announcement.objects.select_related("author")
+    if not can_publish_announcements(actor):
+        qs = qs.published()
+    return qs.order_by("-is_pinned", F("published_at").desc(nulls_first=True), "-pk")
+
+
+def announcement_get(*, actor, pk) -> Announcement:
+    """One announcement the user may read; a draft is "not found" for non-publishers."""
+    if not is_id(pk):
+        raise NotFound(_("Announcement not found."))
+    try:
+        return announcement_queryset(actor=actor).get(pk=int(pk))
+    except Announcement.DoesNotExist:
+        raise NotFound(_("Announcement not found.")) from None
+
+
+def recent_announcements(*, limit: int):
+    """The newest published announcements, pinned first: the home page's news."""
+    return list(
+        Announcement.objects.published()
+        .select_related("author")
+        .order_by("-is_pinned", "-published_at", "-pk")[:limit]
     )

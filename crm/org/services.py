@@ -1,9 +1,10 @@
-"""Writes for departments (Y3), employees (Y4) and roles (Y5)."""
+"""Writes for departments (Y3), employees (Y4), roles (Y5) and announcements (S10)."""
 
 from django.contrib.auth.models import Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.core.audit import audit_record, snapshot
@@ -12,9 +13,9 @@ from crm.core.fieldrights import MODES
 from crm.core.models import AuditEvent
 from crm.core.numbering import next_number
 from crm.core.scopes import DOMAINS, DataScope, authorize
-from crm.core.services import record_create, record_update
+from crm.core.services import record_create, record_delete, record_update
 from crm.core.trees import tree_move
-from crm.org.models import Department, Role, User
+from crm.org.models import Announcement, Department, Role, User
 
 # Departments
 
@@ -315,3 +316,73 @@ def permissions_by_codes(codes: list[str]) -> list[Permission]:
             )
         )
     return result
+
+
+# Announcements (S10)
+
+ANNOUNCEMENT_FIELDS = ("title", "body", "is_pinned", "published_at")
+
+
+def _announcement_data(data: dict) -> dict:
+    unknown = set(data) - set(ANNOUNCEMENT_FIELDS)
+    if unknown:
+        raise Invalid(
+            _("These fields cannot be set here."),
+            fields={name: [_("Not an editable field.")] for name in sorted(unknown)},
+        )
+    return dict(data)
+
+
+def announcement_create(*, actor, data: dict) -> Announcement:
+    """A new announcement is a draft of its author until it is published."""
+    data = _announcement_data(data)
+    with transaction.atomic():
+        return record_create(
+            actor=actor,
+            model=Announcement,
+            data={**data, "author": actor, "is_published": False},
+            perm="org.add_announcement",
+        )
+
+
+def announcement_update(
+    *, actor, obj: Announcement, data: dict, version=None
+) -> Announcement:
+    """Edit the text, the pin or the publication time; a stale version is refused."""
+    return record_update(
+        actor=actor,
+        obj=obj,
+        data=_announcement_data(data),
+        perm="org.change_announcement",
+        version=version,
+    )
+
+
+def announcement_publish(
+    *, actor, announcement: Announcement, publish: bool = True
+) -> Announcement:
+    """Publish now (or at the later time set), or withdraw a published announcement."""
+    authorize(actor, "org.change_announcement")
+    with transaction.atomic():
+        locked = Announcement.objects.select_for_update().get(pk=announcement.pk)
+        before = snapshot(locked)
+        if publish:
+            now = timezone.now()
+            scheduled = locked.published_at is not None and locked.published_at > now
+            locked.published_at = locked.published_at if scheduled else now
+        locked.is_published = publish
+        locked.version += 1
+        locked.save()
+        audit_record(
+            actor=actor,
+            obj=locked,
+            action=AuditEvent.Action.UPDATE,
+            before=before,
+            note="publish" if publish else "withdraw",
+        )
+    return locked
+
+
+def announcement_delete(*, actor, announcement: Announcement) -> None:
+    """Delete for real (the audit trail keeps its last text)."""
+    record_delete(actor=actor, obj=announcement, perm="org.delete_announcement")

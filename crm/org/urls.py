@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm.org.web import views
+from crm.org.web import announcements, views
 
 app_name = "org"
 urlpatterns = [
@@ -43,4 +43,32 @@ urlpatterns = [
     path("roles/", views.RoleListView.as_view(), name="role-list"),
     path("roles/new/", views.role_edit, name="role-create"),
     path("roles/<int:pk>/", views.role_edit, name="role-edit"),
+    # S10 company news
+    path("news/", announcements.announcement_list, name="announcement-list"),
+    path("news/new/", announcements.announcement_edit, name="announcement-create"),
+    path(
+        "news/<int:pk>/",
+        announcements.announcement_detail,
+        name="announcement-detail",
+    ),
+    path(
+        "news/<int:pk>/edit/",
+        announcements.announcement_edit,
+        name="announcement-edit",
+    ),
+    path(
+        "news/<int:pk>/publish/",
+        announcements.announcement_publish,
+        name="announcement-publish",
+    ),
+    path(
+        "news/<int:pk>/withdraw/",
+        announcements.announcement_withdraw,
+        name="announcement-withdraw",
+    ),
+    path(
+        "news/<int:pk>/delete/",
+        announcements.announcement_delete,
+        name="announcement-delete",
+    ),
 ]

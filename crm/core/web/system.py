@@ -12,6 +12,7 @@ from django.views.i18n import set_language
 
 from crm.core.errors import Invalid
 from crm.core.exports import CONTENT_TYPES, export_filename, export_start
+from crm.core.home import home_panels, shortcuts_for
 from crm.core.lists import REGISTRY
 from crm.core.models import AuditEvent, ExportJob, SystemParameter
 from crm.core.numbering import sequence_rows, sequence_update
@@ -23,7 +24,19 @@ set_language_view = login_not_required(set_language)
 
 
 def home(request):
-    return render(request, "core/home.html", {"title": _("Home")})
+    """My work (S10): the panels modules register (follow-ups, instalments due,
+    approvals, opportunities, company news), shortcuts and the dashboard counts."""
+    shortcuts = shortcuts_for(request.user)
+    return render(
+        request,
+        "core/home.html",
+        {
+            "title": _("Home"),
+            "panels": home_panels(request.user),
+            "shortcuts": shortcuts,
+            "search_targets": [s for s in shortcuts if s["searchable"]],
+        },
+    )
 
 
 def export_view(request, key):
