@@ -43,7 +43,7 @@ def _rate(actual, target) -> str | None:
     return None if rate is None else str(rate)
 
 
-class TargetOut(serializers.ModelSerializer):
+class SalesTargetOut(serializers.ModelSerializer):
     owner_name = serializers.CharField(
         source="owner.name", read_only=True, allow_null=True
     )
@@ -98,7 +98,7 @@ class TargetOut(serializers.ModelSerializer):
         return _rate(obj.collection_actual, obj.collection_target)
 
 
-class TargetIn(ModelSerializer):
+class SalesTargetIn(ModelSerializer):
     """The shape of a target; the service checks the rules (period range, subject,
     duplicates, data scope)."""
 
@@ -128,7 +128,7 @@ class TargetIn(ModelSerializer):
         return fields
 
 
-class DepartmentAchievementOut(serializers.Serializer):
+class SalesTargetDepartmentOut(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     depth = serializers.IntegerField()
@@ -167,7 +167,7 @@ class DepartmentAchievementOut(serializers.Serializer):
     )
 
 
-class PeriodIn(serializers.Serializer):
+class SalesTargetPeriodIn(serializers.Serializer):
     year = serializers.IntegerField(min_value=2000, max_value=2100)
     period_type = serializers.ChoiceField(
         choices=SalesTarget.PeriodType.choices, default="year"
@@ -197,32 +197,32 @@ class TargetViewSet(
     """S8 sales targets with their achievement. Targets have no version; delete is real."""
 
     spec = REGISTRY["sales.salestarget"]
-    output_serializer_class = TargetOut
+    output_serializer_class = SalesTargetOut
     create_service = services.target_create
     update_service = services.target_update
     delete_service = services.target_delete
 
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):
-            return TargetIn
+            return SalesTargetIn
         if self.action == "departments":
-            return DepartmentAchievementOut
-        return TargetOut
+            return SalesTargetDepartmentOut
+        return SalesTargetOut
 
     def _out(self, obj, status=200):
         # Re-read the target with its actuals (the service returns the bare row).
         obj = target_get(actor=self.request.user, pk=obj.pk)
         return super()._out(obj, status)
 
-    @extend_schema(request=TargetIn, responses={201: TargetOut, 409: None})
+    @extend_schema(request=SalesTargetIn, responses={201: SalesTargetOut, 409: None})
     def create(self, request, *args, **kwargs):
         return super().create(request, *args, **kwargs)
 
-    @extend_schema(request=TargetIn, responses={200: TargetOut, 409: None})
+    @extend_schema(request=SalesTargetIn, responses={200: SalesTargetOut, 409: None})
     def update(self, request, *args, **kwargs):
         return super().update(request, *args, **kwargs)
 
-    @extend_schema(request=TargetIn, responses={200: TargetOut, 409: None})
+    @extend_schema(request=SalesTargetIn, responses={200: SalesTargetOut, 409: None})
     def partial_update(self, request, *args, **kwargs):
         return super().partial_update(request, *args, **kwargs)
 
@@ -234,7 +234,7 @@ class TargetViewSet(
             ),
             OpenApiParameter("period", OpenApiTypes.INT, description="1–12 or 1–4"),
         ],
-        responses={200: DepartmentAchievementOut(many=True)},
+        responses={200: SalesTargetDepartmentOut(many=True)},
         summary="Department roll-up of one period",
     )
     @action(detail=False, methods=["get"], pagination_class=None)
@@ -242,10 +242,10 @@ class TargetViewSet(
         """Every department the caller plans for: own target, the sum of its
         employees' targets and its subtree's actuals in the period."""
         authorize(request.user, "sales.view_salestarget")
-        params = PeriodIn(data=request.query_params)
+        params = SalesTargetPeriodIn(data=request.query_params)
         params.is_valid(raise_exception=True)
         rows = department_achievement(actor=request.user, **params.validated_data)
-        return Response(DepartmentAchievementOut(rows, many=True).data)
+        return Response(SalesTargetDepartmentOut(rows, many=True).data)
 
 
 router = SimpleRouter()

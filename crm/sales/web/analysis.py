@@ -35,7 +35,7 @@ def analysis_page(request):
             "form": form,
             "filters": filters,
             "analysis": data,
-            "api_url": reverse("sales-analysis-list"),
+            "api_url": reverse("sales-analysis"),
         },
         status=status,
     )
