@@ -83,7 +83,7 @@ def qty(value):
     except (InvalidOperation, ValueError):
         return value
     if value == value.to_integral():
-        return f"{value.to_integral():,}"
+        return f"{int(value):,}"
     return f"{value:,f}"
 
 

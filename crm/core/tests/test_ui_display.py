@@ -36,6 +36,8 @@ def test_numbers_get_thousands_separators_and_keep_their_decimals():
 def test_quantities_drop_trailing_zeros():
     assert qty(Decimal("1.000")) == "1"
     assert qty(Decimal("12500.500")) == "12,500.5"
+    assert qty(Decimal("10")) == "10"  # normalize() alone gives 1E+1
+    assert qty(Decimal("1200.0000")) == "1,200"
 
 
 @pytest.mark.django_db
