@@ -67,7 +67,8 @@ check: install-dev
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=check-only-$$(date +%s)-a-long-random-production-secret-key-value \
 		ALLOWED_HOSTS=crm.example.com $(PY) manage.py check --deploy --fail-level WARNING
 
-lock:
+lock: $(VENV)/.dev
+	$(VENV)/bin/pip install -q pip-tools  # the lock tool only, not pinned into the product
 	$(VENV)/bin/pip-compile -q --strip-extras --no-emit-index-url -o requirements.txt requirements.in
 	$(VENV)/bin/pip-compile -q --strip-extras --no-emit-index-url -o requirements-dev.txt requirements-dev.in
 
