@@ -240,3 +240,16 @@ def test_receivables_api_lists_only_the_callers(book, sales_org, client_for):
     other = book.customer.instalments.first()
     response = client_for(sales_org.rep_b).get(f"/api/v1/sales/receivables/{other.pk}/")
     assert response.status_code == 404
+
+
+def test_the_receivables_export_holds_only_the_callers_rows(
+    book, sales_org, client_for
+):
+    sales_org.rep_b.groups.add(make_role("导出", "core.export_data"))
+    export = client_for(sales_org.rep_b).get(
+        reverse("core:export", args=["sales.receivable"]), {"format": "csv"}
+    )
+    text = export.content.decode("utf-8-sig")
+    assert export.status_code == 200
+    assert len(text.strip().splitlines()) == 2  # the header and rep_b's one row
+    assert "甲客户" not in text

@@ -180,3 +180,25 @@ def test_void_from_the_detail_page(sales_org, client_for):
     # Still listed, as voided.
     listed = client.get(reverse("sales:payment-list"), {"status": "voided"})
     assert payment.number in listed.content.decode()
+
+
+def test_list_pages_cost_the_same_queries_for_more_rows(
+    sales_org, client_for, django_assert_max_num_queries
+):
+    """No query per row (STYLE 7): 2 or 12 receipts, one page, the same cost."""
+    rep = sales_org.rep_a
+    client = client_for(rep)
+
+    def pay(n):
+        for _ in range(n):
+            payment_record(actor=rep, instalment=receivable(rep), amount="1")
+
+    pay(2)
+    client.get(reverse("sales:payment-list"))  # warm caches (parameters, menu)
+    with django_assert_max_num_queries(30) as few:
+        client.get(reverse("sales:payment-list"))
+        client.get(reverse("sales:receivables"))
+    pay(10)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("sales:payment-list"))
+        client.get(reverse("sales:receivables"))

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.core.errors import DomainError
 from crm.core.lists import REGISTRY
+from crm.core.money import round_money
 from crm.core.scopes import authorize, can
 from crm.core.web.views import DetailPageView, ListPageView, style_filter_form
 from crm.sales.models import Payment
@@ -123,7 +124,11 @@ def instalment_payment(request, pk):
         and can(request.user, "sales.add_payment")
     )
     status = 200
-    form = PaymentForm(outstanding=outstanding) if can_record else None
+    form = (
+        PaymentForm(outstanding=round_money(outstanding, money_kind(instalment)))
+        if can_record
+        else None
+    )
     if request.method == "POST":
         authorize(request.user, "sales.add_payment")
         form = PaymentForm(request.POST)
