@@ -97,6 +97,7 @@ class AnalysisFilterForm(forms.Form):
             f"{'　' * d.depth}{d.name}"
         )
         self.fields["owner"].queryset = sales_employees(actor=user)
+        self.fields["year"].widget.attrs["placeholder"] = str(self.today.year)
         self.fields["date_from"].widget.input_type = "date"
         self.fields["date_to"].widget.input_type = "date"
 

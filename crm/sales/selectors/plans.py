@@ -240,15 +240,21 @@ class RateColumn(Column):
         return None if rate is None else f"{rate}%"
 
 
+class PeriodColumn(Column):
+    """The target's period as people write it: 2026-03, 2026 Q1, 2026."""
+
+    def value(self, obj):
+        return period_label(obj.period_type, obj.year, obj.period)
+
+
 @register
 class TargetList(ListSpec):
     key = "sales.salestarget"
     model = SalesTarget
     title = _("Sales targets")
     columns = [
-        Column("year", _("year"), sort="year", link=True),
+        PeriodColumn("period_name", _("period"), sort="year", field="year", link=True),
         Column("period_type", _("period type"), sort="period_type", choices=True),
-        Column("period", _("period"), sort="period"),
         Column("owner.name", _("employee"), sort="owner__name", field="owner"),
         Column(
             "department.name",

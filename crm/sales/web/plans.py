@@ -56,10 +56,9 @@ class TargetListView(ListPageView):
 class TargetDetailView(DetailPageView):
     spec_key = "sales.salestarget"
     template_name = "sales/plans/target_detail.html"
+    # Year and period are in the title and the achievement heading (2026 Q1).
     fields = [
         "period_type",
-        "year",
-        "period",
         "owner",
         "department",
         "order_target",
@@ -176,8 +175,8 @@ def target_grid(request):
     form = TargetGridForm(request.GET, user=user)
     year, measure, department = form.initial["year"], "order", None
     if form.is_bound and form.is_valid():
-        year = form.cleaned_data["year"]
-        measure = form.cleaned_data["measure"]
+        year = form.cleaned_data["year"] or year
+        measure = form.cleaned_data["measure"] or measure
         department = form.cleaned_data["department"]
     employees = sales_employees(actor=user)
     if department is not None:

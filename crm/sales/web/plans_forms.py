@@ -91,10 +91,13 @@ class TargetPeriodForm(forms.Form):
 class TargetGridForm(forms.Form):
     """Which year, measure and department the yearly grid shows."""
 
-    year = forms.IntegerField(label=_("year"), min_value=2000, max_value=2100)
+    year = forms.IntegerField(
+        label=_("year"), min_value=2000, max_value=2100, required=False
+    )
     measure = forms.ChoiceField(
         label=_("measure"),
         choices=[("order", _("Order target")), ("collection", _("Collection target"))],
+        required=False,
     )
     department = forms.ModelChoiceField(
         label=_("department"), queryset=None, required=False

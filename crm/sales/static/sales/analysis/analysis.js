@@ -49,7 +49,7 @@
       opt.yAxis = valueAxis();
       opt.series = [
         { name: el.dataset.ordersLabel, type: "bar", barMaxWidth: 22, itemStyle: { borderRadius: [4, 4, 0, 0] }, data: rows.map(function (r) { return num(r.orders); }) },
-        { name: el.dataset.collectionsLabel, type: "line", smooth: true, data: rows.map(function (r) { return num(r.collections); }) }
+        { name: el.dataset.collectionsLabel, type: "line", symbolSize: 6, data: rows.map(function (r) { return num(r.collections); }) }
       ];
       return opt;
     },
