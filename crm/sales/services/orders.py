@@ -707,7 +707,7 @@ def order_deliver(
             was = line.delivered_quantity
             line.delivered_quantity = was + quantity
             line.save(update_fields=["delivered_quantity"])
-            changes[line_key(line)] = [
+            changes[f"{line.sort_order}. {line_key(line)}"] = [
                 f"{was.normalize():f} / {line.quantity.normalize():f}",
                 f"{line.delivered_quantity.normalize():f} / {line.quantity.normalize():f}",
             ]

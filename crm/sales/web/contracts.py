@@ -52,14 +52,17 @@ def report_error(request, exc: DomainError, form=None) -> None:
     """A refused action as messages: each field error with its label."""
     if exc.status in (403, 404) and not exc.fields:
         raise exc
-    if not exc.fields:
+    known = {
+        name: errors
+        for name, errors in exc.fields.items()
+        if form is not None and name in form.fields
+    }
+    if not known or not any(exc.message in errors for errors in known.values()):
         messages.error(request, exc.message)
-        return
-    for name, errors in exc.fields.items():
-        field = form.fields.get(name) if form is not None else None
-        label = str(field.label) if field is not None else ""
+    for name, errors in known.items():
+        label = form.fields[name].label
         for error in errors:
-            messages.error(request, f"{label}: {error}" if label else error)
+            messages.error(request, f"{label}: {error}")
 
 
 def report_form_errors(request, form) -> None:
