@@ -30,7 +30,7 @@ from django.db.models import Count, DecimalField, F, Q, Sum
 from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from crm.core.api.serializers import is_id
 from crm.core.errors import Invalid
@@ -78,15 +78,17 @@ class AnalysisFilterForm(forms.Form):
     those within the viewer's sales data scope."""
 
     year = forms.IntegerField(
-        label=_l("year"), min_value=2000, max_value=2100, required=False
+        label=gettext_lazy("year"), min_value=2000, max_value=2100, required=False
     )
-    date_from = forms.DateField(label=_l("from"), required=False)
-    date_to = forms.DateField(label=_l("to"), required=False)
+    date_from = forms.DateField(label=gettext_lazy("from"), required=False)
+    date_to = forms.DateField(label=gettext_lazy("to"), required=False)
     department = IdChoiceField(
-        label=_l("department"), queryset=Department.objects.none(), required=False
+        label=gettext_lazy("department"),
+        queryset=Department.objects.none(),
+        required=False,
     )
     owner = IdChoiceField(
-        label=_l("owner"), queryset=User.objects.none(), required=False
+        label=gettext_lazy("owner"), queryset=User.objects.none(), required=False
     )
 
     def __init__(self, data=None, *, user, today=None, **kwargs):

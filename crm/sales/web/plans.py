@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.dates import MONTHS_AP
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from crm.core.errors import DomainError
@@ -42,12 +42,12 @@ class TargetListView(ListPageView):
             {
                 "url": reverse("sales:target-departments"),
                 "icon": "diagram-3",
-                "label": _l("By department"),
+                "label": _("By department"),
             },
             {
                 "url": reverse("sales:target-grid"),
                 "icon": "grid-3x3",
-                "label": _l("Yearly grid"),
+                "label": _("Yearly grid"),
                 "perms": ["sales.add_salestarget", "sales.change_salestarget"],
             },
         ]
@@ -208,7 +208,10 @@ def target_grid(request):
         else:
             messages.success(
                 request,
-                _("%(n)s targets saved.") % {"n": written} if written else _("Saved."),
+                ngettext("%(n)s target saved.", "%(n)s targets saved.", written)
+                % {"n": written}
+                if written
+                else _("Saved."),
             )
             return redirect(request.get_full_path())
     rows = []
