@@ -24,7 +24,11 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from crm.core.api.pagination import CappedPageNumberPagination, IdCursorPagination
-from crm.core.api.serializers import FieldRightsMixin, ModelSerializer
+from crm.core.api.serializers import (
+    FieldRightsMixin,
+    IdRelatedField,
+    ModelSerializer,
+)
 from crm.core.api.viewsets import ScopedViewSet
 from crm.core.errors import Invalid
 from crm.core.lists import REGISTRY
@@ -75,7 +79,7 @@ class PaymentOut(FieldRightsMixin, ModelSerializer):
 class PaymentIn(serializers.Serializer):
     """A receipt: the instalment (a receivable the caller may see) and the amount."""
 
-    instalment = serializers.PrimaryKeyRelatedField(queryset=Instalment.objects.none())
+    instalment = IdRelatedField(queryset=Instalment.objects.none())
     amount = serializers.DecimalField(**MONEY)
     received_on = serializers.DateField(required=False)
     method = serializers.ChoiceField(

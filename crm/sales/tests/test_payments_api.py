@@ -137,3 +137,12 @@ def test_void_needs_the_permission_and_a_reason(sales_org, api):
         client.post(f"{URL}{payment.pk}/void/", {"reason": "again"}).status_code == 409
     )
     assert Instalment.objects.get(pk=instalment.pk).received == 0
+
+
+@pytest.mark.parametrize("instalment", [10**20, -1, "abc", True, None])
+def test_an_instalment_that_is_no_id_is_a_400(sales_org, api, instalment):
+    response = api(sales_org.rep_a).post(
+        URL, {"instalment": instalment, "amount": "1"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "instalment" in response.json()["fields"]
