@@ -26,6 +26,7 @@ from crm.org.models import Department, User
 from crm.sales.models import Instalment, Payment
 from crm.sales.models.base import MONEY
 
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 OUTSTANDING = ExpressionWrapper(
     F("amount") - F("received"), output_field=DecimalField(**MONEY)
 )
@@ -93,10 +94,16 @@ class PaymentFilter(django_filters.FilterSet):
         label=_("owner"), queryset=User.objects.filter(is_active=True)
     )
     received_from = django_filters.DateFilter(
-        label=_("received from"), field_name="received_on", lookup_expr="gte"
+        label=_("received from"),
+        field_name="received_on",
+        lookup_expr="gte",
+        widget=DATE,
     )
     received_to = django_filters.DateFilter(
-        label=_("received to"), field_name="received_on", lookup_expr="lte"
+        label=_("received to"),
+        field_name="received_on",
+        lookup_expr="lte",
+        widget=DATE,
     )
 
     class Meta:

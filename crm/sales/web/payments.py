@@ -93,7 +93,13 @@ def payment_void_view(request, pk):
     payment = payment_get(actor=request.user, pk=pk)
     form = VoidForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Give the reason for voiding this receipt."))
+        reason_errors = form.errors.get("reason") or []
+        messages.error(
+            request,
+            reason_errors[0]
+            if form.data.get("reason", "").strip() and reason_errors
+            else _("Give the reason for voiding this receipt."),
+        )
         return redirect("sales:payment-detail", pk=payment.pk)
     payment_void(
         actor=request.user, payment=payment, reason=form.cleaned_data["reason"]
