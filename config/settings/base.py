@@ -254,7 +254,6 @@ SPECTACULAR_SETTINGS = {
         "LeadStatusEnum": "crm.sales.models.Lead.Status",
         "LeadSourceEnum": "crm.sales.models.Lead.Source",
         "OpportunityStatusEnum": "crm.sales.models.Opportunity.Status",
-        "StageKindEnum": "crm.sales.models.Stage.Kind",
         "QuoteStatusEnum": "crm.sales.models.Quote.Status",
         "ContractStatusEnum": "crm.sales.models.Contract.Status",
         "SalesOrderStatusEnum": "crm.sales.models.SalesOrder.Status",
