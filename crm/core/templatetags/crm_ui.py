@@ -23,11 +23,44 @@ register = template.Library()
 
 # Badge colour per raw status value; modules reuse these words for their own statuses.
 STATUS_TONES = {
-    "success": {"active", "done", "approved", "won", "paid", "completed", "signed"},
-    "warning": {"draft", "pending", "submitted", "overdue", "expiring", "partial"},
-    "info": {"running", "in_progress", "open", "new", "sent", "intention"},
-    "danger": {"failed", "rejected", "lost", "cancelled", "void", "locked"},
-    "secondary": {"inactive", "closed", "expired", "archived", "dormant"},
+    "success": {
+        "active",
+        "done",
+        "approved",
+        "won",
+        "paid",
+        "completed",
+        "signed",
+        "posted",
+        "accepted",
+        "converted",
+        "delivered",
+        "confirmed",
+        "qualified",
+    },
+    "warning": {
+        "draft",
+        "pending",
+        "pending_approval",
+        "submitted",
+        "overdue",
+        "expiring",
+        "partial",
+    },
+    "info": {"running", "in_progress", "open", "new", "sent", "intention", "contacted"},
+    "danger": {
+        "failed",
+        "rejected",
+        "lost",
+        "cancelled",
+        "void",
+        "voided",
+        "locked",
+        "terminated",
+        "declined",
+        "disqualified",
+    },
+    "secondary": {"inactive", "closed", "expired", "archived", "dormant", "superseded"},
 }
 
 
