@@ -475,6 +475,7 @@ def lead_convert(
                         "amount": opportunity.get("amount") or Decimal("0"),
                         "expected_close_on": opportunity.get("expected_close_on"),
                         "source": locked.source,
+                        "description": locked.requirement,
                         "owner": actor,
                         "department": actor.department,
                     },

@@ -21,10 +21,6 @@ from crm.sales.services.leads import lead_convert
 from crm.sales.tests.leads_fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.usefixtures("english")
-NEEDS_OPPORTUNITIES = pytest.mark.skipif(
-    not hasattr(opportunity_services, "opportunity_create"),
-    reason="crm.sales.services.opportunities.opportunity_create is not written yet",
-)
 
 
 @pytest.fixture
@@ -47,7 +43,6 @@ def state(lead):
     return lead.status, lead.version, lead.customer_id, lead.contact_id
 
 
-@NEEDS_OPPORTUNITIES
 def test_a_lead_becomes_customer_contact_and_opportunity(sales_org, lead):
     rep = sales_org.rep_a
     close = datetime.date(2099, 6, 30)
@@ -325,3 +320,63 @@ def test_link_to_another_customer_by_number(sales_org, lead, customer, client_fo
     assert page.status_code == 200
     assert f"No customer {theirs.number} within your scope." in pages.text(page)
     assert theirs.name not in pages.text(page)
+
+
+def test_a_refused_opportunity_leaves_nothing_behind(sales_org, lead, client_for):
+    """The real opportunity service refuses (no open pipeline stage): the customer and
+    contact created just before are rolled back with it."""
+    from crm.sales.models import Stage
+
+    Stage.objects.update(is_active=False)
+    with pytest.raises(Invalid) as exc:
+        lead_convert(actor=sales_org.rep_a, lead=lead, opportunity={"name": "大单"})
+    assert "opportunity_stage" in exc.value.fields
+    assert not Customer.objects.exists()
+    assert not Contact.objects.exists()
+    assert not Opportunity.objects.exists()
+    assert state(lead) == ("new", 1, None, None)
+    response = client_for(sales_org.rep_a).post(
+        f"/sales/leads/{lead.pk}/convert/",
+        {
+            "customer_mode": "new",
+            "customer_name": "温州某某电器有限公司",
+            "contact_mode": "new",
+            "create_opportunity": "on",
+            "opportunity_name": "大单",
+            "opportunity_amount": "5000",
+        },
+    )
+    assert response.status_code == 400
+    assert "No active open pipeline stage is configured." in pages.text(response)
+    assert not Customer.objects.exists()
+    assert state(lead) == ("new", 1, None, None)
+
+
+def test_convert_with_an_opportunity_from_the_page(sales_org, lead, client_for):
+    response = client_for(sales_org.rep_a).post(
+        f"/sales/leads/{lead.pk}/convert/",
+        {
+            "customer_mode": "new",
+            "customer_name": "温州某某电器有限公司",
+            "customer_credit_code": "",
+            "contact_mode": "new",
+            "create_opportunity": "on",
+            "opportunity_name": "200 台电器",
+            "opportunity_amount": "88000.50",
+            "opportunity_expected_close_on": "2099-06-30",
+        },
+    )
+    assert response.status_code == 302, pages.text(response)[:500]
+    deal = Opportunity.objects.get()
+    assert (deal.name, deal.amount, str(deal.expected_close_on)) == (
+        "200 台电器",
+        Decimal("88000.50"),
+        "2099-06-30",
+    )
+    assert (deal.source, deal.description, deal.owner) == (
+        "campaign",
+        "采购 200 台",
+        sales_org.rep_a,
+    )
+    lead.refresh_from_db()
+    assert lead.opportunity == deal
