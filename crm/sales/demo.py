@@ -140,6 +140,7 @@ COMPETITORS = [
     ),
 ]
 
+LEGAL_FORMS = ("股份有限公司", "有限责任公司", "集团有限公司", "有限公司", "公司")
 # theme (opportunity name suffix), product categories, weight
 THEMES = [
     ("产线自动化改造", ("可编程控制器", "人机界面", "变频器"), 14),
@@ -305,6 +306,14 @@ ANNOUNCEMENTS = [
 def _pick(rng, weighted):
     values, weights = zip(*weighted, strict=True)
     return rng.choices(values, weights=weights)[0]
+
+
+def _short_name(name: str) -> str:
+    """A company name without its legal form, as a project title uses it."""
+    for form in LEGAL_FORMS:
+        if name.endswith(form) and len(name) > len(form) + 1:
+            return name.removesuffix(form)
+    return name
 
 
 def _months(first: datetime.date, last: datetime.date):
@@ -528,7 +537,7 @@ class _History:
                 continue
             self.fit_to_credit(items, customer, Decimal("0.5"))
             opportunity = Opportunity(
-                name=f"{customer.name.removesuffix('有限公司')}{theme}项目"[:200],
+                name=f"{_short_name(customer.name)}{theme}项目"[:200],
                 customer=customer,
                 contact=self.contact(customer),
                 stage=self.open_stages[0],
@@ -594,10 +603,13 @@ class _History:
         opportunity.end_day = end if outcome != OS.OPEN else days[-1]
         opportunity.stage = self.open_stages[path[-1]]
         if outcome == OS.OPEN:
-            if rng.random() < 0.12:
+            draw = rng.random()
+            if draw < 0.12:  # overdue: the rep has not updated it
                 close = self.today - datetime.timedelta(days=rng.randint(3, 25))
+            elif draw < 0.35:
+                close = self.today + datetime.timedelta(days=rng.randint(0, 30))
             else:
-                close = self.today + datetime.timedelta(days=rng.randint(10, 120))
+                close = self.today + datetime.timedelta(days=rng.randint(31, 150))
             opportunity.expected_close_on = close
             opportunity.next_step = STAGE_STEPS[path[-1]]
         previous, moment = None, opportunity.created_at
@@ -703,6 +715,7 @@ class _History:
                 opportunity,
             )
             lead.region_id = customer.region_id
+            lead.industry = customer.industry
             lead.next_follow_up_on = None
             lead.updated_at = lead.converted_at
             self._follow_ups(lead, rng.randint(2, 4), lead.converted_at)
@@ -927,6 +940,13 @@ class _History:
             and rng.random() < 0.12
         ):
             days.append(self.day_between(quoted_on + 3 * DAY, last_day - 2 * DAY))
+        if opportunity.outcome == OS.OPEN:
+            # What still waits on someone (an approval, the customer, a contract being
+            # drafted) is recent; a quote does not wait for months.
+            waiting = 10 if final in (QS.DRAFT, QS.PENDING_APPROVAL) else 25
+            days[-1] = max(
+                days[-1], self.day_between(self.today - waiting * DAY, last_day)
+            )
         needs_approval = final in (QS.PENDING_APPROVAL, QS.REJECTED) or (
             rng.random() < 0.2
         )
@@ -988,7 +1008,10 @@ class _History:
 
         def step(moment, days: int = 0):
             day = timezone.localdate(moment)
-            return self.at(min(day + DAY * days, max(last_day, day)), after=moment)
+            target = day + DAY * days
+            if target > last_day:  # what is left of the time, not all on its last day
+                target = self.day_between(day, last_day)
+            return self.at(target, after=moment)
 
         moment, version = quote.created_at, 1
         if status == QS.DRAFT or (status == QS.CANCELLED and rng.random() < 0.5):
@@ -1104,7 +1127,7 @@ class _History:
         """An accepted quote of an open deal: a contract being drafted or approved."""
         rng = self.rng
         accepted = timezone.localdate(quote.updated_at)
-        day = self.day_between(accepted + DAY, min(accepted + 5 * DAY, self.today))
+        day = self.day_between(accepted, min(accepted + 5 * DAY, self.today - DAY))
         contract = self._contract(quote, self.at(day, after=quote.updated_at))
         pending = rng.random() < 0.5
         if pending or rng.random() < 0.6:
@@ -1970,7 +1993,6 @@ def load() -> str:
     competitors = _competitors()
     rules = _commission_rules()
     fresh = not any(model.objects.exists() for model in HISTORY_MODELS)
-    overrides = 0
     if fresh and Customer.objects.filter(owner__isnull=False).exists():
         rng = random.Random(SEED)
         fake = Faker("zh_CN")
@@ -1982,15 +2004,19 @@ def load() -> str:
             history.plan_deals()
             history.plan_repeat_orders()
             history.void_some()
-            overrides = history.credit_overrides()
+            history.credit_overrides()
             history.number_and_save()
-    periods = _commission_periods(today)
+    # Periods are closed from the receipts: without them they would close empty and
+    # refuse the receipts of a later load.
+    periods = _commission_periods(today) if Payment.objects.exists() else 0
     targets = _targets(today)
     news = _announcements()
+    overridden = SalesOrder.objects.filter(credit_override_by__isnull=False).count()
     return (
         f"{Lead.objects.count()} leads, {Opportunity.objects.count()} opportunities, "
         f"{Quote.objects.count()} quotes, {Contract.objects.count()} contracts, "
-        f"{SalesOrder.objects.count()} orders ({overrides} over the credit limit), "
+        f"{SalesOrder.objects.count()} orders "
+        f"({overridden} confirmed over the credit limit by a manager), "
         f"{Instalment.objects.count()} instalments, {Payment.objects.count()} receipts, "
         f"{Competitor.objects.count()} competitors, {rules} new commission rules, "
         f"{periods} new commission periods, {targets} new targets, "
