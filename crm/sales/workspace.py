@@ -92,7 +92,7 @@ def _register_home() -> None:
     )
     register_panel(
         "sales.opportunities",
-        _("My opportunities closing this month"),
+        _("Closing this month"),
         panels.opportunities_panel,
         perm="sales.view_opportunity",
         order=30,

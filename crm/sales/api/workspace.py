@@ -6,11 +6,12 @@ Errors: 401 without valid credentials; 403 is documented as for every endpoint b
 signed-in user always gets the panels their roles allow (possibly only the news).
 """
 
+from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import serializers, viewsets
+from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
+from rest_framework.views import APIView
 
 from crm.core.api.schema import AutoSchema
 from crm.core.home import home_panels, shortcuts_for
@@ -76,7 +77,7 @@ class WorkspaceOut(serializers.Serializer):
     shortcuts = ShortcutOut(many=True)
 
 
-class WorkspaceViewSet(viewsets.ViewSet):
+class WorkspaceView(APIView):
     """My work: follow-ups, instalments due, approvals, opportunities, company news."""
 
     permission_classes = [IsAuthenticated]
@@ -87,7 +88,7 @@ class WorkspaceViewSet(viewsets.ViewSet):
         summary="My work (the home page's panels)",
         parameters=[],
     )
-    def list(self, request):
+    def get(self, request):
         data = {
             "panels": home_panels(request.user),
             "shortcuts": shortcuts_for(request.user),
@@ -95,6 +96,4 @@ class WorkspaceViewSet(viewsets.ViewSet):
         return Response(WorkspaceOut(data).data)
 
 
-router = SimpleRouter()
-router.register("workspace", WorkspaceViewSet, basename="sales-workspace")
-urlpatterns = router.urls
+urlpatterns = [path("workspace/", WorkspaceView.as_view(), name="sales-workspace")]

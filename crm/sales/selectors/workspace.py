@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -385,7 +386,7 @@ def approvals_panel(user) -> dict | None:
                     "amount": doc.total,
                     "money": money,
                     "status": doc.status,
-                    "status_label": model._meta.verbose_name,
+                    "status_label": capfirst(model._meta.verbose_name),
                 }
             )
     far_future = timezone.now() + datetime.timedelta(days=36500)
