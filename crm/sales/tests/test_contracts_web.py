@@ -264,3 +264,34 @@ def test_from_quote_page(deal_org, customer, product, client_for):
         .status_code
         == 400
     )
+
+
+def _queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_list_pages_and_api_cost_the_same_for_more_rows(
+    make_draft, make_order, deal_org, client_for
+):
+    """No query per row (X6): list page, API list and export of contracts and orders."""
+    client = client_for(deal_org.manager)
+    urls = (
+        "/sales/contracts/",
+        "/api/v1/sales/contracts/",
+        "/export/sales.contract/?format=csv",
+        "/sales/orders/",
+        "/api/v1/sales/orders/",
+        "/export/sales.order/?format=csv",
+    )
+    make_draft()
+    make_order()
+    few = [_queries(client, url) for url in urls]
+    for owner in (deal_org.rep_a, deal_org.rep_b, deal_org.manager) * 2:
+        make_draft(owner=owner)
+        make_order(owner=owner)
+    assert [_queries(client, url) for url in urls] == few

@@ -85,6 +85,22 @@ def run(request, action, *, success: str, form=None) -> bool:
     return True
 
 
+def plain(value) -> str:
+    """A number as an input shows it: no grouping, no trailing zeros (1460, 12.5)."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def with_inputs(lines):
+    """Lines with the plain values their edit inputs show."""
+    for line in lines:
+        line.inputs = {
+            name: plain(getattr(line, name))
+            for name in ("quantity", "unit_price", "discount_percent", "tax_rate")
+        }
+    return lines
+
+
 def back_to(pk: int, tab: str = "") -> str:
     url = reverse("sales:contract-detail", args=[pk])
     return f"{url}#tab-{tab}" if tab else url
@@ -215,8 +231,10 @@ class ContractDetailView(DetailPageView):
         draft = obj.status == S.DRAFT
         can_change = can(user, "sales.change_contract")
         can_approve = can(user, "sales.approve_contract")
-        lines = contract_lines(contract=obj)
+        lines = with_inputs(contract_lines(contract=obj))
         instalments = contract_instalments(contract=obj)
+        for instalment in instalments:
+            instalment.amount_input = plain(instalment.amount)
         remaining = contract_remaining(obj) if obj.status == S.ACTIVE else {}
         for line in lines:
             line.remaining = remaining.get(line.pk)

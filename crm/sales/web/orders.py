@@ -22,7 +22,7 @@ from crm.sales.selectors.orders import (
     order_lines,
 )
 from crm.sales.services import orders as services
-from crm.sales.web.contracts import link, report_form_errors, run
+from crm.sales.web.contracts import link, report_form_errors, run, with_inputs
 from crm.sales.web.contracts_forms import LineForm, NoteForm
 from crm.sales.web.orders_forms import (
     ConfirmForm,
@@ -154,7 +154,7 @@ class OrderDetailView(DetailPageView):
         draft = obj.status == S.DRAFT
         can_change = can(user, "sales.change_salesorder")
         editable = draft and can_change
-        lines = order_lines(order=obj)
+        lines = with_inputs(order_lines(order=obj))
         instalments = order_instalments(order=obj)
         credit = None
         if draft:
