@@ -172,6 +172,7 @@ ROLES = {
             DataScope.DEPARTMENT_TREE,
             products=DataScope.ALL,
             org=DataScope.ALL,
+            customers=DataScope.ALL,
             sales=DataScope.ALL,
         ),
         (
