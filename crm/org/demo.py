@@ -135,6 +135,9 @@ SALES_REP = (
 SALES_MANAGER = (
     *SALES_REP,
     "sales.assign_lead",
+    "sales.view_assignmentrule",
+    "sales.add_assignmentrule",
+    "sales.change_assignmentrule",
     "sales.approve_contract",
     "sales.override_credit",
     "sales.add_competitor",

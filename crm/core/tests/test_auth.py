@@ -79,6 +79,7 @@ OPEN_URL_NAMES = {
     "set_language",
     "healthz",
     "core:calendar-ics",
+    "sales:lead-web-form",  # S1: the public lead form other sites embed
 }
 
 
@@ -152,6 +153,7 @@ def test_every_url_requires_login(client, url):
 def test_open_urls_answer_without_login(client):
     assert client.get(reverse("login")).status_code == 200
     assert client.get(reverse("healthz")).status_code == 200
+    assert client.get(reverse("sales:lead-web-form")).status_code == 200
 
 
 def test_argon2_is_the_production_password_hasher():
