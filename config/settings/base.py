@@ -281,3 +281,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
+
+# S1: the public lead form — posts per client address per window (seconds), and the header
+# holding the client address behind a proxy (empty: REMOTE_ADDR).
+CRM_LEAD_FORM_RATE = env_int("CRM_LEAD_FORM_RATE", 5)
+CRM_LEAD_FORM_WINDOW = env_int("CRM_LEAD_FORM_WINDOW", 600)
+CRM_CLIENT_IP_HEADER = env_str("CRM_CLIENT_IP_HEADER", "")
