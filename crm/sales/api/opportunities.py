@@ -147,7 +147,7 @@ class OpportunityIn(ScopedFieldsMixin, FieldRightsMixin, ModelSerializer):
     source = serializers.ChoiceField(
         choices=Lead.Source.choices, required=False, allow_blank=True
     )
-    competitors = serializers.PrimaryKeyRelatedField(
+    competitors = IdRelatedField(
         queryset=Competitor.objects.all(), many=True, required=False
     )
     products = ProductLineIn(many=True, required=False)
@@ -167,6 +167,7 @@ class OpportunityIn(ScopedFieldsMixin, FieldRightsMixin, ModelSerializer):
             "next_step",
             "products",
         ]
+        extra_kwargs = {"stage": {"required": False}}
 
 
 class OpportunityUpdate(VersionedUpdateMixin, OpportunityIn):

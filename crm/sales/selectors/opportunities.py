@@ -3,6 +3,7 @@ through the sales data scope (Y5) where records are scoped."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import SimpleNamespace
 
 import django_filters
 from django import forms
@@ -302,28 +303,31 @@ def stage_totals(qs) -> dict[int, dict]:
         qs.order_by()
         .values("stage_id")
         .annotate(
-            count=Count("pk"),
-            amount=Sum("amount", output_field=SUM_FIELD),
-            weighted=Sum(weighted, output_field=SUM_FIELD),
+            n=Count("pk"),
+            total_amount=Sum("amount", output_field=SUM_FIELD),
+            total_weighted=Sum(weighted, output_field=SUM_FIELD),
         )
     )
     return {
         r["stage_id"]: {
-            "count": r["count"],
-            "amount": r["amount"] or ZERO,
-            "weighted": r["weighted"] or ZERO,
+            "count": r["n"],
+            "amount": r["total_amount"] or ZERO,
+            "weighted": r["total_weighted"] or ZERO,
         }
         for r in rows
     }
 
 
-def pipeline_board(*, actor, params, request=None) -> dict:
+def pipeline_board(*, actor, params) -> dict:
     """The board: a column per active open stage with its open opportunities (the first
     CARDS_PER_COLUMN by expected close) and totals; won and lost drop zones with what was
     closed into them this month. Only opportunities in the viewer's scope."""
     check_query_params(params, PipelineFilter)
     base = opportunity_queryset(actor=actor)
-    filterset = PipelineFilter(params, queryset=base, request=request)
+    # The filter's choices (owners, departments) depend on the viewer only.
+    filterset = PipelineFilter(
+        params, queryset=base, request=SimpleNamespace(user=actor)
+    )
     qs = filterset.qs if filterset.is_valid() else base.none()
     stages = list(stage_list(active_only=True))
     open_stages = [s for s in stages if s.kind == Stage.Kind.OPEN]

@@ -12,7 +12,7 @@ from crm.customers.tests.factories import CustomerFactory
 from crm.org.tests.factories import make_role
 from crm.sales.models import Opportunity, Stage
 from crm.sales.services import opportunities as services
-from crm.sales.tests.opportunities_fixtures import make_deal, stages
+from crm.sales.tests.opportunities_support import make_deal, stages
 
 pytest_plugins = ["crm.sales.tests.opportunities_fixtures"]
 pytestmark = pytest.mark.usefixtures("english")

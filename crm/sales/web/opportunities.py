@@ -304,7 +304,7 @@ def _moved_message(opportunity) -> str:
 
 
 def _board_context(request, params, **extra) -> dict:
-    board = pipeline_board(actor=request.user, params=params, request=request)
+    board = pipeline_board(actor=request.user, params=params)
     style_filter_form(board["filterset"].form)
     board["can_move"] = can(request.user, "sales.change_opportunity")
     board["today"] = timezone.localdate()
