@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.core.models import BusinessRecord, TimeStamped
 from crm.core.scopes import ScopedQuerySet
@@ -20,7 +21,7 @@ class Stage(models.Model):
     class Kind(models.TextChoices):
         OPEN = "open", _("Open")
         WON = "won", _("Won")
-        LOST = "lost", _("Lost")
+        LOST = "lost", pgettext_lazy("opportunity", "Lost")
 
     name = models.CharField(_("name"), max_length=50, unique=True)
     probability = models.PositiveSmallIntegerField(
@@ -69,7 +70,7 @@ class Opportunity(BusinessRecord):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         WON = "won", _("Won")
-        LOST = "lost", _("Lost")
+        LOST = "lost", pgettext_lazy("opportunity", "Lost")
 
     number = models.CharField(_("opportunity number"), max_length=32, unique=True)
     name = models.CharField(_("opportunity name"), max_length=200)
