@@ -76,9 +76,6 @@ class OpportunityFilter(django_filters.FilterSet):
     competitor = django_filters.ModelChoiceFilter(
         label=_("competitor"), queryset=Competitor.objects.all(), method="met"
     )
-    customer = django_filters.NumberFilter(
-        label=_("customer"), field_name="customer_id", widget=forms.HiddenInput
-    )
 
     class Meta:
         model = Opportunity

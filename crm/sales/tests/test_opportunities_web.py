@@ -6,7 +6,10 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from crm.customers.tests.factories import CustomerFactory
 from crm.org.tests.factories import make_role
@@ -273,3 +276,28 @@ def test_competitor_form_needs_the_permission(sales_org, client_for):
         {"name": "徐工", "strengths": "品牌", "is_active": "on"},
     )
     assert response.status_code == 302
+
+
+def test_list_board_and_api_cost_the_same_queries_whatever_the_size(
+    sales_org, client_for, competitor
+):
+    api = APIClient()
+    api.force_authenticate(sales_org.rep_a)
+    client = client_for(sales_org.rep_a)
+    calls = [
+        lambda: client.get(reverse("sales:opportunity-list")),
+        lambda: client.get(reverse("sales:pipeline")),
+        lambda: api.get("/api/v1/sales/opportunities/"),
+    ]
+    counts = []
+    for size in (1, 12):
+        while Opportunity.objects.count() < size:
+            make_deal(sales_org.rep_a, competitors=[competitor])
+        row = []
+        for call in calls:
+            call()  # warm the parameter cache
+            with CaptureQueriesContext(connection) as queries:
+                assert call().status_code == 200
+            row.append(len(queries))
+        counts.append(row)
+    assert counts[0] == counts[1]
