@@ -142,6 +142,8 @@ def _clean(actor, data: dict, opportunity: Opportunity | None) -> dict:
                 errors["amount"] = [_("The amount cannot be negative.")]
             elif amount >= MAX_AMOUNT:
                 errors["amount"] = [_("The amount is too large.")]
+            else:  # to the decimal places of a quote, what the deal becomes (Y2)
+                amount = round_money(amount, "quote", field="amount")
             data["amount"] = amount
     for name in ("source", "description", "next_step"):
         if name in data:

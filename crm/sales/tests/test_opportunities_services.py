@@ -394,3 +394,17 @@ def test_reorder_and_permission(sales_org, stage_admin):
         services.stage_reorder(actor=stage_admin, order=ids[:-1])
     with pytest.raises(Forbidden):
         services.stage_create(actor=sales_org.rep_a, data={"name": "x"})
+
+
+def test_a_typed_amount_is_rounded_like_a_quote(sales_org, customer):
+    deal = services.opportunity_create(
+        actor=sales_org.rep_a,
+        data={"name": "x", "customer": customer, "amount": "10.005"},
+    )
+    assert deal.amount == Decimal("10.01")
+    with pytest.raises(Invalid) as exc:
+        services.opportunity_create(
+            actor=sales_org.rep_a,
+            data={"name": "x", "customer": customer, "amount": "-1"},
+        )
+    assert "amount" in exc.value.fields
