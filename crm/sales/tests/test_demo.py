@@ -10,7 +10,6 @@ end; each test runs in a savepoint inside it.
 
 import datetime
 import itertools
-import time
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -79,7 +78,6 @@ def counts() -> dict:
 
 @dataclass
 class Loaded:
-    elapsed: float
     first: dict
     second: dict
     summary: str
@@ -91,18 +89,15 @@ def loaded(django_db_setup, django_db_blocker):
         org_demo.load()
         products_demo.load()
         customers_demo.load()
-        started = time.monotonic()
         summary = demo.load()
-        elapsed = time.monotonic() - started
         first = counts()
         demo.load()
-        yield Loaded(elapsed, first, counts(), summary)
+        yield Loaded(first, counts(), summary)
         transaction.set_rollback(True)
 
 
-def test_loads_fast_and_a_second_time_adds_nothing(loaded):
+def test_a_second_load_adds_nothing(loaded):
     assert loaded.second == loaded.first
-    assert loaded.elapsed < 60  # about 7 s of CPU here; generous for a busy CI box
     n = loaded.first
     assert 280 <= n["Lead"] <= 320
     assert 360 <= n["Opportunity"] <= 420
