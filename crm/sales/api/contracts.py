@@ -509,7 +509,13 @@ class ContractViewSet(
         request=ContractSplitIn,
         responses={200: ContractInstalmentOut(many=True), 409: None},
     )
-    @action(detail=True, methods=["post"], url_path="instalments/split")
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="instalments/split",
+        filter_backends=[],
+        pagination_class=None,
+    )
     def split(self, request, pk=None):
         """Replace a draft's plan by N equal instalments; the last takes the rounding
         remainder."""

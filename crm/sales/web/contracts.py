@@ -35,6 +35,7 @@ from crm.sales.web.contracts_forms import (
     LineForm,
     NoteForm,
     SplitForm,
+    plain,
 )
 
 S = Contract.Status
@@ -83,12 +84,6 @@ def run(request, action, *, success: str, form=None) -> bool:
         return False
     messages.success(request, success)
     return True
-
-
-def plain(value) -> str:
-    """A number as an input shows it: no grouping, no trailing zeros (1460, 12.5)."""
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def with_inputs(lines):

@@ -28,6 +28,12 @@ def style(form) -> None:
             widget.attrs.setdefault("class", "form-control form-control-sm")
 
 
+def plain(value) -> str:
+    """A number as an input shows it: no grouping, no trailing zeros (1460, 12.5)."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def contact_label(contact: Contact) -> str:
     return f"{contact.name}（{contact.customer.name}）"
 

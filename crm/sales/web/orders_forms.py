@@ -2,6 +2,7 @@
 the rules."""
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.web.forms import RecordForm
@@ -9,7 +10,7 @@ from crm.customers.models import Contact
 from crm.customers.selectors import customer_queryset
 from crm.sales.models import SalesOrder
 from crm.sales.models.base import QUANTITY
-from crm.sales.web.contracts_forms import DATE, contact_label, style
+from crm.sales.web.contracts_forms import DATE, contact_label, plain, style
 
 
 def quantity_field(label, **kwargs) -> forms.DecimalField:
@@ -46,6 +47,8 @@ class OrderForm(RecordForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         customers = customer_queryset(actor=self.user)
+        if "ordered_on" in self.fields and not self.instance.pk:
+            self.fields["ordered_on"].initial = timezone.localdate()
         if "customer" in self.fields:
             self.fields["customer"].queryset = customers.order_by("name")
             if self.instance.contract_id:
@@ -85,8 +88,9 @@ class FromContractForm(forms.Form):
             left = max(remaining.get(line.pk, 0), 0)
             line.remaining = left
             self.fields[f"quantity_{line.pk}"] = quantity_field(
-                f"{line.product.code} {line.product.name}", initial=left
+                f"{line.product.code} {line.product.name}", initial=plain(left)
             )
+        self.fields["ordered_on"].initial = timezone.localdate()
         style(self)
 
     def line_rows(self):
