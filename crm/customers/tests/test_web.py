@@ -304,7 +304,7 @@ def orders_tab():
 
     register_tab(
         "customers.customer",
-        "orders",
+        "test_orders",  # not "orders": the sales app's real tab must survive the test
         "Orders",
         render,
         order=40,
@@ -312,7 +312,7 @@ def orders_tab():
         count=lambda user, customer: 7,
     )
     yield
-    TABS["customers.customer"].pop("orders")
+    TABS["customers.customer"].pop("test_orders")
 
 
 def test_other_modules_register_tabs_in_the_360_view(
@@ -322,17 +322,19 @@ def test_other_modules_register_tabs_in_the_360_view(
     client = client_for(boss)
     page = client.get(reverse("customers:customer-detail", args=[customer.pk]))
     tabs = [(t["tab"].key, t["count"]) for t in page.context["tabs"]]
-    assert tabs == [("contacts", 0), ("orders", 7), ("subsidiaries", 0)]
-    tab = client.get(reverse("customers:customer-tab", args=[customer.pk, "orders"]))
+    assert tabs == [("contacts", 0), ("test_orders", 7), ("subsidiaries", 0)]
+    tab = client.get(
+        reverse("customers:customer-tab", args=[customer.pk, "test_orders"])
+    )
     assert tab.status_code == 200
     assert text(tab) == f"甲公司的订单 {customer.number}"
     # Without the tab's permission: neither the button nor the content.
     rep = make_user(*VIEW)
     rep_client = client_for(rep)
     page = rep_client.get(reverse("customers:customer-detail", args=[customer.pk]))
-    assert "orders" not in [t["tab"].key for t in page.context["tabs"]]
+    assert "test_orders" not in [t["tab"].key for t in page.context["tabs"]]
     denied = rep_client.get(
-        reverse("customers:customer-tab", args=[customer.pk, "orders"])
+        reverse("customers:customer-tab", args=[customer.pk, "test_orders"])
     )
     assert denied.status_code == 403
 
