@@ -104,6 +104,12 @@ class SalesConfig(AppConfig):
                         "bar-chart-line",
                     ),
                     MenuItem(
+                        _("Pipeline stages"),
+                        "sales:stage-settings",
+                        "sales.change_stage",
+                        "sliders",
+                    ),
+                    MenuItem(
                         _("Competitors"),
                         "sales:competitor-list",
                         "sales.view_competitor",

@@ -19,7 +19,7 @@ class Stage(models.Model):
     too, so the board and the funnel read one table."""
 
     class Kind(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("opportunity", "Open")
         WON = "won", _("Won")
         LOST = "lost", pgettext_lazy("opportunity", "Lost")
 
@@ -68,7 +68,7 @@ class Competitor(TimeStamped):
 
 class Opportunity(BusinessRecord):
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("opportunity", "Open")
         WON = "won", _("Won")
         LOST = "lost", pgettext_lazy("opportunity", "Lost")
 
