@@ -65,13 +65,15 @@ def test_the_dry_run_stores_nothing_and_names_each_bad_field(sales_org, lead_man
     assert job.mapping == ["name", "company", "mobile", "email", "source", "owner"]
     fates = results(job)
     assert fates[2] == ("new", "")
-    assert fates[3][0] == "error" and fates[3][1].startswith("mobile:")
+    assert fates[3][0] == "error"
+    assert fates[3][1].startswith("mobile:")
     assert fates[4][0] == "error"
     assert (
         "owner: No active employee has the user name or name “无此人”." in fates[4][1]
     )
     assert fates[5] == ("error", "contact name: Required for a new record.")
-    assert fates[6][0] == "error" and fates[6][1].startswith("source: Not one of:")
+    assert fates[6][0] == "error"
+    assert fates[6][1].startswith("source: Not one of:")
     assert job.summary["problems"] == 4
     assert not Lead.objects.exists()
     with pytest.raises(Invalid):
