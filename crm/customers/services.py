@@ -66,6 +66,7 @@ MERGE_FIELDS = (
 # The audit trail stays with the merged customers (their tombstones keep their history).
 MERGE_KEEP = frozenset({"core.auditevent"})
 MAX_DEPTH = 100
+EARLIEST_REGISTRATION = 1900
 
 
 def _refuse(errors: dict[str, list[str]]) -> None:
@@ -158,6 +159,16 @@ def _check_customer(*, actor, data: dict, obj: Customer | None = None) -> None:
             problems = _check_parent(actor=actor, parent=data["parent"], obj=obj)
             if problems:
                 errors["parent"] = problems
+    registered = data.get("registered_at")
+    if registered is not None and not (
+        EARLIEST_REGISTRATION <= registered.year <= timezone.now().year + 1
+    ):
+        # Before 1900 the time zone database gives local mean time (+08:05:43), which no
+        # ISO 8601 client can read back; no customer was registered then anyway.
+        errors["registered_at"] = [
+            _("Enter a registration time between %(first)s and next year.")
+            % {"first": EARLIEST_REGISTRATION}
+        ]
     if "owner" in data and data["owner"] is not None and not data.get("department"):
         data["department"] = data["owner"].department
     _refuse(errors)

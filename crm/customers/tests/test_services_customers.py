@@ -358,3 +358,21 @@ def test_scope_of_a_rep_does_not_change_the_services_rules(scoped_org):
     assert customer.owner == scoped_org.rep_b
     assert customer.department == scoped_org.east_office
     assert DataScope.OWN in scoped_org.rep_b.data_scopes("customers")
+
+
+@pytest.mark.parametrize("year", [1363, 1899, 2999])
+def test_registration_time_outside_living_memory_is_refused(year, org):
+    """The API fuzz pass sent 1363-12-10: stored, it came back with a +08:05:43 offset."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from crm.core.errors import Invalid
+    from crm.customers.services import customer_create
+
+    when = timezone.make_aware(dt.datetime(year, 6, 1, 9, 0))
+    with pytest.raises(Invalid) as refused:
+        customer_create(
+            actor=org.admin, data={"name": f"{year}年公司", "registered_at": when}
+        )
+    assert "registered_at" in refused.value.fields
