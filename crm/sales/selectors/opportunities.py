@@ -74,7 +74,10 @@ class OpportunityFilter(django_filters.FilterSet):
         label=_("amount to"), field_name="amount", lookup_expr="lte"
     )
     competitor = django_filters.ModelChoiceFilter(
-        label=_("competitor"), queryset=Competitor.objects.all(), method="met"
+        label=_("competitor"),
+        queryset=Competitor.objects.all(),
+        method="met",
+        field_name="competitors",  # for the API schema: an id of a competitor
     )
 
     class Meta:
