@@ -21,7 +21,7 @@ TODAY = datetime.date(2026, 3, 2)
 
 
 @pytest.fixture
-def set_param(db):
+def store_param(db):
     """Store a system parameter (Y2) for the test."""
 
     def store(key: str, value) -> None:
@@ -57,12 +57,12 @@ def deal_org(sales_org):
 
 
 @pytest.fixture
-def product(make_product):
+def deal_product(make_product):
     return make_product(code="ZZ-50", name="轮式装载机", unit="台")
 
 
 @pytest.fixture
-def make_draft(deal_org, customer, product):
+def make_draft(deal_org, customer, deal_product):
     """A draft contract of `owner` (rep_a) for rep_a's customer unless given, with
     lines [(quantity, unit price)] at 13% tax: 10 × 100.00 → 1,130.00 by default."""
 
@@ -83,7 +83,7 @@ def make_draft(deal_org, customer, product):
                 actor=owner,
                 contract=contract,
                 data={
-                    "product": product,
+                    "product": deal_product,
                     "quantity": Decimal(quantity),
                     "unit_price": Decimal(price),
                 },
@@ -122,7 +122,7 @@ def make_active(make_draft, deal_org):
 
 
 @pytest.fixture
-def make_order(deal_org, customer, product):
+def make_order(deal_org, customer, deal_product):
     """A direct draft order of `owner` (rep_a) with lines [(quantity, unit price)] at
     13% tax: 10 × 100.00 → 1,130.00 by default."""
 
@@ -143,7 +143,7 @@ def make_order(deal_org, customer, product):
                 actor=owner,
                 order=order,
                 data={
-                    "product": product,
+                    "product": deal_product,
                     "quantity": Decimal(quantity),
                     "unit_price": Decimal(price),
                 },

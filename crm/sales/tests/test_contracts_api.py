@@ -82,14 +82,14 @@ def test_a_customer_outside_the_scope_is_refused(deal_org, client_for):
 
 
 def test_lines_plan_and_the_approval_flow(
-    make_draft, deal_org, product, client_for, english
+    make_draft, deal_org, deal_product, client_for, english
 ):
     contract = make_draft(lines=[])
     client = client_for(deal_org.rep_a)
     base = f"{API}{contract.pk}/"
     line = client.post(
         f"{base}lines/",
-        {"product": product.pk, "quantity": "10", "unit_price": "100"},
+        {"product": deal_product.pk, "quantity": "10", "unit_price": "100"},
         content_type="application/json",
     )
     assert line.status_code == 201
@@ -171,7 +171,7 @@ def test_delete_a_draft(make_draft, deal_org, client_for):
     assert not Contract.objects.filter(pk=contract.pk).exists()
 
 
-def test_from_quote(deal_org, customer, product, client_for):
+def test_from_quote(deal_org, customer, deal_product, client_for):
     quote = Quote.objects.create(
         number="BJ-A1",
         title="报价",
@@ -181,7 +181,7 @@ def test_from_quote(deal_org, customer, product, client_for):
         department=deal_org.east,
     )
     QuoteLine.objects.create(
-        quote=quote, product=product, quantity=D("1"), unit_price=D("1000")
+        quote=quote, product=deal_product, quantity=D("1"), unit_price=D("1000")
     )
     other = client_for(deal_org.rep_b).post(
         f"{API}from-quote/", {"quote": quote.pk}, content_type="application/json"

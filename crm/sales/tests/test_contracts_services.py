@@ -92,9 +92,9 @@ def test_end_before_start_is_a_field_error(deal_org, customer):
 
 
 def test_lines_keep_the_totals_under_the_contract_decimal_places(
-    make_draft, set_param, deal_org, product
+    make_draft, store_param, deal_org, deal_product
 ):
-    set_param("decimals_contract", 0)
+    store_param("decimals_contract", 0)
     contract = make_draft(lines=[(3, "33.335")])
     # 3 × 33.335 = 100.005 → 100; tax 13% = 13.
     assert (contract.amount, contract.tax_amount, contract.total) == (
@@ -114,24 +114,28 @@ def test_lines_keep_the_totals_under_the_contract_decimal_places(
     assert contract.total == 0
 
 
-def test_a_line_without_price_takes_the_list_price(make_draft, deal_org, product):
+def test_a_line_without_price_takes_the_list_price(make_draft, deal_org, deal_product):
     contract = make_draft(lines=[])
     line = services.contract_line_add(
         actor=deal_org.rep_a,
         contract=contract,
-        data={"product": product, "quantity": D("2")},
+        data={"product": deal_product, "quantity": D("2")},
     )
-    assert line.unit_price == product.list_price
+    assert line.unit_price == deal_product.list_price
     assert line.total == D("226.00")
 
 
-def test_bad_line_values_are_field_errors(make_draft, deal_org, product):
+def test_bad_line_values_are_field_errors(make_draft, deal_org, deal_product):
     contract = make_draft(lines=[])
     with pytest.raises(Invalid) as refused:
         services.contract_line_add(
             actor=deal_org.rep_a,
             contract=contract,
-            data={"product": product, "quantity": D("0"), "discount_percent": D("120")},
+            data={
+                "product": deal_product,
+                "quantity": D("0"),
+                "discount_percent": D("120"),
+            },
         )
     assert set(refused.value.fields) == {"quantity", "discount_percent"}
 
@@ -158,7 +162,7 @@ def test_a_stale_version_is_refused(make_draft, deal_org):
 
 
 @pytest.fixture
-def make_quote(deal_org, customer, product):
+def make_quote(deal_org, customer, deal_product):
     def make(status=Quote.Status.APPROVED, owner=None, **fields):
         owner = owner or deal_org.rep_a
         quote = Quote.objects.create(
@@ -175,7 +179,7 @@ def make_quote(deal_org, customer, product):
         for quantity, price, discount in ((3, "33.335", "0"), (1, "500", "10")):
             QuoteLine.objects.create(
                 quote=quote,
-                product=product,
+                product=deal_product,
                 quantity=D(quantity),
                 unit_price=D(price),
                 discount_percent=D(discount),
@@ -192,9 +196,9 @@ def make_quote(deal_org, customer, product):
     "status", [Quote.Status.APPROVED, Quote.Status.SENT, Quote.Status.ACCEPTED]
 )
 def test_from_quote_copies_and_reprices(
-    make_quote, deal_org, customer, set_param, status
+    make_quote, deal_org, customer, store_param, status
 ):
-    set_param("decimals_contract", 0)
+    store_param("decimals_contract", 0)
     opportunity = Opportunity.objects.create(
         number="SJ-T1",
         name="装载机商机",
@@ -329,8 +333,8 @@ def test_split_evenly_last_takes_the_remainder(make_draft, deal_org):
     assert not any(i.is_open for i in contract.instalments.all())
 
 
-def test_split_under_zero_decimal_places(make_draft, deal_org, set_param):
-    set_param("decimals_contract", 0)
+def test_split_under_zero_decimal_places(make_draft, deal_org, store_param):
+    store_param("decimals_contract", 0)
     contract = make_draft()  # 1,130
     instalments = services.contract_plan_split(
         actor=deal_org.rep_a, contract=contract, count=3, first_due_on=TODAY
@@ -357,7 +361,7 @@ def _submitted(make_draft, deal_org, **kwargs):
     return services.contract_submit(actor=owner, contract=contract)
 
 
-def test_only_drafts_are_editable(make_draft, deal_org, product):
+def test_only_drafts_are_editable(make_draft, deal_org, deal_product):
     contract = _submitted(make_draft, deal_org)
     line = contract.lines.get()
     instalment = contract.instalments.first()
@@ -369,7 +373,7 @@ def test_only_drafts_are_editable(make_draft, deal_org, product):
             version=contract.version,
         ),
         lambda: services.contract_line_add(
-            actor=deal_org.rep_a, contract=contract, data={"product": product}
+            actor=deal_org.rep_a, contract=contract, data={"product": deal_product}
         ),
         lambda: services.contract_line_update(
             actor=deal_org.rep_a, line=line, data={"quantity": D("1")}

@@ -129,14 +129,16 @@ def test_create_and_edit_on_the_page(deal_org, customer, client_for):
     assert contract.title == "配件合同(修订)"
 
 
-def test_lines_and_plan_on_the_page(make_draft, deal_org, product, client_for, english):
+def test_lines_and_plan_on_the_page(
+    make_draft, deal_org, deal_product, client_for, english
+):
     contract = make_draft(lines=[])
     client = client_for(deal_org.rep_a)
     base = f"/sales/contracts/{contract.pk}"
     client.post(
         f"{base}/lines/",
         {
-            "product": product.pk,
+            "product": deal_product.pk,
             "quantity": "2",
             "unit_price": "",
             "discount_percent": "0",
@@ -144,11 +146,11 @@ def test_lines_and_plan_on_the_page(make_draft, deal_org, product, client_for, e
         },
     )
     line = contract.lines.get()
-    assert line.unit_price == product.list_price
+    assert line.unit_price == deal_product.list_price
     client.post(
         f"{base}/lines/{line.pk}/",
         {
-            "product": product.pk,
+            "product": deal_product.pk,
             "quantity": "10",
             "unit_price": "100",
             "discount_percent": "0",
@@ -223,7 +225,7 @@ def test_reject_and_terminate_need_a_reason_on_the_page(
     assert 'id="termination-note"' in page.content.decode()
 
 
-def test_from_quote_page(deal_org, customer, product, client_for):
+def test_from_quote_page(deal_org, customer, deal_product, client_for):
     quote = Quote.objects.create(
         number="BJ-W1",
         title="报价A",
@@ -233,7 +235,7 @@ def test_from_quote_page(deal_org, customer, product, client_for):
         department=deal_org.east,
     )
     QuoteLine.objects.create(
-        quote=quote, product=product, quantity=D("2"), unit_price=D("100")
+        quote=quote, product=deal_product, quantity=D("2"), unit_price=D("100")
     )
     draft_quote = Quote.objects.create(
         number="BJ-W2",

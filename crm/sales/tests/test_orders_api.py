@@ -30,7 +30,7 @@ def test_scope(make_order, deal_org, client_for):
     )
 
 
-def test_direct_order_lifecycle(deal_org, customer, product, client_for, english):
+def test_direct_order_lifecycle(deal_org, customer, deal_product, client_for, english):
     customer.credit_limit = D("1000")
     customer.save(update_fields=["credit_limit"])
     client = client_for(deal_org.rep_a)
@@ -44,7 +44,7 @@ def test_direct_order_lifecycle(deal_org, customer, product, client_for, english
     base = f"{API}{order['id']}/"
     line = client.post(
         f"{base}lines/",
-        {"product": product.pk, "quantity": "10", "unit_price": "100"},
+        {"product": deal_product.pk, "quantity": "10", "unit_price": "100"},
         content_type=JSON,
     )
     assert line.status_code == 201

@@ -73,8 +73,8 @@ def test_the_payment_due_date_wins(make_order, deal_org):
     )
 
 
-def test_lines_follow_the_order_decimal_places(make_order, set_param):
-    set_param("decimals_order", 0)
+def test_lines_follow_the_order_decimal_places(make_order, store_param):
+    store_param("decimals_order", 0)
     order = make_order(lines=[(3, "33.335")])
     assert (order.amount, order.tax_amount, order.total) == (
         D("100"),
@@ -88,7 +88,7 @@ def test_confirm_needs_lines(make_order, deal_org):
         services.order_confirm(actor=deal_org.rep_a, order=make_order(lines=[]))
 
 
-def test_only_drafts_are_editable(make_order, deal_org, product):
+def test_only_drafts_are_editable(make_order, deal_org, deal_product):
     order = make_order()
     services.order_confirm(actor=deal_org.rep_a, order=order)
     order.refresh_from_db()
@@ -99,7 +99,7 @@ def test_only_drafts_are_editable(make_order, deal_org, product):
         )
     with pytest.raises(Conflict):
         services.order_line_add(
-            actor=deal_org.rep_a, order=order, data={"product": product}
+            actor=deal_org.rep_a, order=order, data={"product": deal_product}
         )
     with pytest.raises(Conflict):
         services.order_line_update(
@@ -118,7 +118,7 @@ def test_delivery_date_before_the_order_date_is_refused(make_order, deal_org):
 # Orders from a contract
 
 
-def test_from_contract_takes_what_is_left(make_active, deal_org, set_param):
+def test_from_contract_takes_what_is_left(make_active, deal_org, store_param):
     contract = make_active(lines=[(10, "100.00"), (4, "50.00")])
     a, b = contract.lines.order_by("pk")
     first = services.order_create_from_contract(
@@ -156,7 +156,9 @@ def test_confirm_checks_the_contract_quantities_again(make_active, deal_org):
         services.order_confirm(actor=deal_org.rep_a, order=two)
 
 
-def test_contract_lines_keep_their_price_and_customer(make_active, deal_org, product):
+def test_contract_lines_keep_their_price_and_customer(
+    make_active, deal_org, deal_product
+):
     contract = make_active()
     order = services.order_create_from_contract(actor=deal_org.rep_a, contract=contract)
     line = order.lines.get()
@@ -175,7 +177,7 @@ def test_contract_lines_keep_their_price_and_customer(make_active, deal_org, pro
     assert changed.total == D("452.00")
     with pytest.raises(Conflict):
         services.order_line_add(
-            actor=deal_org.rep_a, order=order, data={"product": product}
+            actor=deal_org.rep_a, order=order, data={"product": deal_product}
         )
     with pytest.raises(Invalid) as refused:
         services.order_update(
@@ -374,7 +376,7 @@ def test_two_concurrent_confirms_cannot_both_pass(make_order, deal_org, customer
 # Deliveries
 
 
-def test_deliveries_partial_then_complete(make_order, deal_org, product):
+def test_deliveries_partial_then_complete(make_order, deal_org, deal_product):
     order = make_order(lines=[(10, "100"), (2, "50")])
     a, b = order.lines.order_by("pk")
     with pytest.raises(Conflict):
@@ -418,8 +420,14 @@ def test_deliveries_partial_then_complete(make_order, deal_org, product):
     a.refresh_from_db()
     assert a.delivered_quantity == D("10")
     event = _events(done, "deliver").first()
-    assert event.changes[f"1. {product.code} {product.name}"] == ["4 / 10", "10 / 10"]
-    assert event.changes[f"2. {product.code} {product.name}"] == ["0 / 2", "2 / 2"]
+    assert event.changes[f"1. {deal_product.code} {deal_product.name}"] == [
+        "4 / 10",
+        "10 / 10",
+    ]
+    assert event.changes[f"2. {deal_product.code} {deal_product.name}"] == [
+        "0 / 2",
+        "2 / 2",
+    ]
     # Delivered but not paid: the receivable stays open.
     assert Instalment.objects.get(order=order).is_open
 

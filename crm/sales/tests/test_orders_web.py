@@ -57,7 +57,7 @@ def test_another_reps_order_is_404(make_order, deal_org, client_for):
     assert order.status == S.DRAFT
 
 
-def test_direct_order_on_the_page(deal_org, customer, product, client_for):
+def test_direct_order_on_the_page(deal_org, customer, deal_product, client_for):
     client = client_for(deal_org.rep_a)
     assert client.get("/sales/orders/new/").status_code == 200
     response = client.post(
@@ -69,7 +69,7 @@ def test_direct_order_on_the_page(deal_org, customer, product, client_for):
     client.post(
         f"/sales/orders/{order.pk}/lines/",
         {
-            "product": product.pk,
+            "product": deal_product.pk,
             "quantity": "10",
             "unit_price": "100",
             "discount_percent": "0",
