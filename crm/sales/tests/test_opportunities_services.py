@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from crm.core.errors import Conflict, Forbidden, Invalid, NotFound
 from crm.core.models import AuditEvent
@@ -332,7 +333,7 @@ def test_one_open_won_and_lost_stage_stay_active(stage_admin):
         for stage in stages()[kind][:-1]:
             services.stage_deactivate(actor=stage_admin, stage=stage)
         last = stages()[kind][-1]
-        with pytest.raises(Invalid) as exc:
+        with translation.override("en"), pytest.raises(Invalid) as exc:
             services.stage_deactivate(actor=stage_admin, stage=last)
         assert "must stay active" in exc.value.message
         last.refresh_from_db()
