@@ -131,3 +131,16 @@ def test_the_task_runs_the_job_for_a_given_day(
 def test_the_daily_job_is_scheduled(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "crm.sales.tasks.send_receivable_reminders" in tasks
+
+
+@pytest.fixture(autouse=True)
+def _mail_in_process(monkeypatch):
+    """The e-mail task runs in this process even when a real Celery worker is configured
+    (CI sets REDIS_URL): its outbox is the one these tests read."""
+    from crm.core.tasks import send_notification_email
+
+    monkeypatch.setattr(
+        send_notification_email,
+        "delay",
+        lambda *args: send_notification_email.apply(args),
+    )
