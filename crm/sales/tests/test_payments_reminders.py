@@ -123,8 +123,10 @@ def test_the_task_runs_the_job_for_a_given_day(
     reminders, django_capture_on_commit_callbacks
 ):
     receivable(reminders.rep_a, due_on=days(3))
+    # apply(): the task body in this process, on the test database (a real worker
+    # under CI would read the development database instead).
     with django_capture_on_commit_callbacks(execute=True):
-        assert send_receivable_reminders.delay(TODAY.isoformat()).get() == 1
+        assert send_receivable_reminders.apply(args=[TODAY.isoformat()]).get() == 1
     assert len(mail.outbox) == 1
 
 
