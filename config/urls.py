@@ -13,6 +13,8 @@ api_v1 = [
     path("products/", include("crm.products.api.urls")),
     path("customers/", include("crm.customers.api.urls")),
     path("sales/", include("crm.sales.api.urls")),
+    path("channels/", include("crm.channels.api.urls")),
+    path("portal/", include("crm.channels.api.portal_urls")),
 ]
 
 urlpatterns = [
@@ -33,6 +35,8 @@ urlpatterns = [
     path("products/", include("crm.products.urls")),
     path("customers/", include("crm.customers.urls")),
     path("sales/", include("crm.sales.urls")),
+    path("channels/", include("crm.channels.urls")),
+    path("portal/", include("crm.channels.portal.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

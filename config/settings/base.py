@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "crm.products",
     "crm.customers",
     "crm.sales",
+    "crm.channels",
 ]
 
 MIDDLEWARE = [
@@ -46,6 +47,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "crm.core.middleware.LoginRequiredMiddleware",
+    "crm.channels.middleware.PortalBoundaryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -1,0 +1,3 @@
+"""HQ API: agreements."""
+
+urlpatterns: list = []

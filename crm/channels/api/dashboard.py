@@ -1,0 +1,3 @@
+"""HQ API: dashboard."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""HQ API: deals."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""HQ API: inventory."""
+
+urlpatterns: list = []

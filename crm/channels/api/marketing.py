@@ -1,0 +1,3 @@
+"""HQ API: marketing."""
+
+urlpatterns: list = []

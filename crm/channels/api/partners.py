@@ -1,0 +1,3 @@
+"""HQ API: partners."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Partner portal API: agreements."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Partner portal API: home."""
+
+urlpatterns: list = []

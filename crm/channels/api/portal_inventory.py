@@ -1,0 +1,3 @@
+"""Partner portal API: inventory."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Partner portal API: marketing."""
+
+urlpatterns: list = []

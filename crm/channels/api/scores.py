@@ -1,0 +1,3 @@
+"""HQ API: scores."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""HQ API: sellin."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""HQ API: sellthrough."""
+
+urlpatterns: list = []

@@ -1,0 +1,25 @@
+"""HQ channel API: each area's module holds its own urlpatterns."""
+
+from crm.channels.api import (
+    partners,
+    agreements,
+    sellin,
+    sellthrough,
+    inventory,
+    scores,
+    marketing,
+    deals,
+    dashboard,
+)
+
+urlpatterns = [
+    *partners.urlpatterns,
+    *agreements.urlpatterns,
+    *sellin.urlpatterns,
+    *sellthrough.urlpatterns,
+    *inventory.urlpatterns,
+    *scores.urlpatterns,
+    *marketing.urlpatterns,
+    *deals.urlpatterns,
+    *dashboard.urlpatterns,
+]

@@ -1,0 +1,3 @@
+"""Partner portal pages: agreements."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Partner portal pages: scores."""
+
+urlpatterns: list = []

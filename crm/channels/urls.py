@@ -1,0 +1,27 @@
+"""HQ channel pages: each area's module holds its own urlpatterns."""
+
+from crm.channels.web import (
+    partners,
+    agreements,
+    sellin,
+    sellthrough,
+    inventory,
+    scores,
+    marketing,
+    deals,
+    dashboard,
+)
+
+app_name = "channels"
+
+urlpatterns = [
+    *partners.urlpatterns,
+    *agreements.urlpatterns,
+    *sellin.urlpatterns,
+    *sellthrough.urlpatterns,
+    *inventory.urlpatterns,
+    *scores.urlpatterns,
+    *marketing.urlpatterns,
+    *deals.urlpatterns,
+    *dashboard.urlpatterns,
+]

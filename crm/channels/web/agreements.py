@@ -1,0 +1,3 @@
+"""HQ pages: agreements."""
+
+urlpatterns: list = []

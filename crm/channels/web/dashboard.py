@@ -1,0 +1,3 @@
+"""HQ pages: dashboard."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""HQ pages: deals."""
+
+urlpatterns: list = []

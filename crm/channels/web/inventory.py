@@ -1,0 +1,3 @@
+"""HQ pages: inventory."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""HQ pages: marketing."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""HQ pages: partners."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""HQ pages: scores."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""HQ pages: sellin."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""HQ pages: sellthrough."""
+
+urlpatterns: list = []
