@@ -1,15 +1,15 @@
 """HQ channel pages: each area's module holds its own urlpatterns."""
 
 from crm.channels.web import (
-    partners,
     agreements,
+    dashboard,
+    deals,
+    inventory,
+    marketing,
+    partners,
+    scores,
     sellin,
     sellthrough,
-    inventory,
-    scores,
-    marketing,
-    deals,
-    dashboard,
 )
 
 app_name = "channels"

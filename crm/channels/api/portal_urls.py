@@ -1,14 +1,14 @@
 """Partner portal API (/api/v1/portal/): each area's module holds its own urlpatterns."""
 
 from crm.channels.api import (
-    portal_home,
     portal_agreements,
+    portal_deals,
+    portal_home,
+    portal_inventory,
+    portal_marketing,
+    portal_scores,
     portal_sellin,
     portal_sellthrough,
-    portal_inventory,
-    portal_scores,
-    portal_marketing,
-    portal_deals,
 )
 
 urlpatterns = [

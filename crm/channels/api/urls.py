@@ -1,15 +1,15 @@
 """HQ channel API: each area's module holds its own urlpatterns."""
 
 from crm.channels.api import (
-    partners,
     agreements,
+    dashboard,
+    deals,
+    inventory,
+    marketing,
+    partners,
+    scores,
     sellin,
     sellthrough,
-    inventory,
-    scores,
-    marketing,
-    deals,
-    dashboard,
 )
 
 urlpatterns = [

@@ -98,6 +98,9 @@ class PartnerTargetLine(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.category} · {self.quantity}"
+
 
 class Kpi(models.Model):
     """A KPI of the scorecard. `measure` names a registered computation (crm.channels.

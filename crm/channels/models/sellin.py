@@ -197,3 +197,6 @@ class ReceiptLine(models.Model):
                 condition=Q(quantity__gt=0), name="receipt_line_quantity_gt_0"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.product} × {self.quantity}"

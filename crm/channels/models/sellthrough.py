@@ -123,3 +123,6 @@ class SellThroughLine(models.Model):
                 condition=Q(quantity__gt=0), name="sell_through_quantity_gt_0"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.sold_on} · {self.product} × {self.quantity}"

@@ -1,14 +1,14 @@
 """Partner portal pages (/portal/): each area's module holds its own urlpatterns."""
 
 from crm.channels.portal import (
-    home,
     agreements,
+    deals,
+    home,
+    inventory,
+    marketing,
+    scores,
     sellin,
     sellthrough,
-    inventory,
-    scores,
-    marketing,
-    deals,
 )
 
 app_name = "portal"

@@ -24,8 +24,8 @@ def test_an_hq_user_does_not_enter_the_portal(channel_org, client_for):
 
 
 def test_a_partner_user_gets_no_hq_api(channel_org):
-    from rest_framework.authtoken.models import Token
     from django.test import Client
+    from rest_framework.authtoken.models import Token
 
     token = Token.objects.create(user=channel_org.pa_user)
     client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
