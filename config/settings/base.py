@@ -200,6 +200,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "crm.sales.tasks.send_receivable_reminders",
         "schedule": crontab(hour=7, minute=40),
     },
+    # D2: channel managers hear of agreements about to expire.
+    "channels-agreement-expiry": {
+        "task": "crm.channels.tasks.warn_expiring_agreements",
+        "schedule": crontab(hour=7, minute=50),
+    },
 }
 
 EMAIL_BACKEND = env_str(

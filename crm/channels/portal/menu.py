@@ -20,6 +20,7 @@ ITEMS = (
     PortalItem(_("Purchase orders"), "portal:purchaseorder-list", "box-arrow-in-down"),
     PortalItem(_("Sales reports"), "portal:sellthrough-list", "receipt"),
     PortalItem(_("Stock"), "portal:stock-list", "boxes"),
+    PortalItem(_("Customers"), "portal:customer-list", "people"),
     PortalItem(_("Targets & scores"), "portal:scores", "trophy"),
     PortalItem(_("Agreements"), "portal:agreement-list", "file-earmark-ruled"),
     PortalItem(_("Promotions & plans"), "portal:promotion-list", "megaphone"),
