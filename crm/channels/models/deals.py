@@ -38,6 +38,11 @@ class DealRegistration(TimeStamped):
         related_name="+",
     )
     customer_name = models.CharField(_("end customer name"), max_length=100)
+    # The customers app's comparison key of the name (crm.customers.naming.name_key):
+    # 北京华为技术有限公司 and 华为技术有限公司 are the same end customer.
+    customer_key = models.CharField(
+        _("name key"), max_length=200, blank=True, db_index=True, editable=False
+    )
     region = models.ForeignKey(
         "customers.Region",
         verbose_name=_("region"),
