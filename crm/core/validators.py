@@ -79,3 +79,13 @@ def validate_cn_mobile(value: str) -> None:
             _("Enter a mobile number: 11 digits starting with 13 to 19."),
             code="mobile",
         )
+
+
+# Before 1900 the time zone database gives local mean time (+08:05:43 in Shanghai), which
+# no ISO 8601 client can read back; no CRM event happened then anyway.
+EARLIEST_YEAR = 1900
+
+
+def is_too_early(moment) -> bool:
+    """A date or time before EARLIEST_YEAR: refused by every service that stores one."""
+    return moment is not None and moment.year < EARLIEST_YEAR

@@ -26,6 +26,7 @@ from crm.core.errors import Invalid, NotFound
 from crm.core.lists import Column, ListSpec, register
 from crm.core.scopes import authorize, can
 from crm.core.services import record_create, record_delete, record_update
+from crm.core.validators import EARLIEST_YEAR, is_too_early
 from crm.customers.models import Activity, Contact, Customer
 from crm.customers.selectors import customer_queryset
 from crm.org.models import User
@@ -167,7 +168,11 @@ def _check(*, actor, data: dict, obj: Activity | None = None) -> Customer:
     if contact is not None and contact.customer_id != customer.pk:
         errors["contact"] = [_("Choose a contact of this customer.")]
     occurred = data.get("occurred_at", obj.occurred_at if obj else timezone.now())
-    if occurred is not None and occurred > timezone.now() + FUTURE_TOLERANCE:
+    if is_too_early(occurred):
+        errors["occurred_at"] = [
+            _("Enter a time after %(year)s.") % {"year": EARLIEST_YEAR}
+        ]
+    elif occurred is not None and occurred > timezone.now() + FUTURE_TOLERANCE:
         errors["occurred_at"] = [
             _("A follow-up is recorded once it happened; plan the next one instead.")
         ]

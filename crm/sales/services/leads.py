@@ -21,6 +21,7 @@ from crm.core.notifications import notify
 from crm.core.numbering import next_number
 from crm.core.scopes import authorize
 from crm.core.services import record_create, record_update
+from crm.core.validators import EARLIEST_YEAR, is_too_early
 from crm.customers.models import Activity, Customer
 from crm.customers.selectors import customer_queryset
 from crm.customers.services import contact_create, customer_create
@@ -345,7 +346,11 @@ def lead_follow_up_create(*, actor, lead: Lead, data: dict) -> LeadFollowUp:
     if not data.get("content"):
         errors["content"] = [_("Say what happened.")]
     occurred = data["occurred_at"]
-    if occurred > timezone.now() + FUTURE_TOLERANCE:
+    if is_too_early(occurred):
+        errors["occurred_at"] = [
+            _("Enter a time after %(year)s.") % {"year": EARLIEST_YEAR}
+        ]
+    elif occurred > timezone.now() + FUTURE_TOLERANCE:
         errors["occurred_at"] = [
             _("A follow-up is recorded once it happened; plan the next one instead.")
         ]
