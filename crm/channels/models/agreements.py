@@ -76,6 +76,9 @@ class Agreement(BusinessRecord):
         related_name="renewal",
         editable=False,
     )
+    termination_reason = models.CharField(
+        _("reason for termination"), max_length=255, blank=True, editable=False
+    )
     expiry_notified_on = models.DateField(
         _("expiry warning sent"), null=True, blank=True, editable=False
     )

@@ -33,11 +33,15 @@ def test_agreement_in_force_is_the_active_one_covering_the_day(channel_org):
     assert old.status == Agreement.Status.EXPIRED
 
 
-def test_terminated_or_renewed_agreements_are_not_in_force(channel_org):
+def test_terminated_agreements_are_not_in_force_renewed_ones_run_out(channel_org):
     pa = channel_org.partner_a
     make_agreement(pa, status=Agreement.Status.TERMINATED)
-    make_agreement(pa, status=Agreement.Status.RENEWED)
     assert agreement_in_force(pa, d(6, 1)) is None
+    # Renewed before its end (its renewal starts the day after): in force until then.
+    renewed = make_agreement(
+        pa, starts_on=d(1, 1, 2027), ends_on=d(12, 31, 2027), status="renewed"
+    )
+    assert agreement_in_force(pa, d(12, 31, 2027)) == renewed
 
 
 def test_partner_price_uses_the_price_list_less_the_discount(channel_org):
