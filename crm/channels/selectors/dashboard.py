@@ -36,11 +36,9 @@ from django.db.models import (
     F,
     OuterRef,
     Q,
-    Subquery,
     Sum,
-    Value,
 )
-from django.db.models.functions import Abs, Coalesce, Substr, TruncMonth
+from django.db.models.functions import Coalesce, Substr, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -53,6 +51,7 @@ from crm.channels.models import (
     SellThroughLine,
     StockCount,
 )
+from crm.channels.selectors.inventory import percent_of, reconciliation_queryset
 from crm.channels.selectors.partners_scope import of_visible_partners
 from crm.core.errors import Invalid
 from crm.core.scopes import authorize
@@ -409,83 +408,29 @@ def provinces(*, actor, filters: DashboardFilters) -> list[dict]:
 
 def reconciliation(*, actor, filters: DashboardFilters) -> dict:
     """Partner × product pairs whose latest count (up to the period's end) differs from
-    the expected stock: the count before it + received − sold in between."""
-    as_of = filters.as_of
-    previous = StockCount.objects.filter(
-        partner=OuterRef("partner"),
-        product=OuterRef("product"),
-        counted_on__lt=OuterRef("counted_on"),
-    ).order_by("-counted_on")
-    between_in = (
-        ReceiptLine.objects.filter(
-            partner=OuterRef("partner"),
-            product=OuterRef("product"),
-            received_on__gt=OuterRef("previous_on"),
-            received_on__lte=OuterRef("counted_on"),
-        )
-        .order_by()
-        .values("partner")
-        .annotate(s=Sum("quantity"))
-        .values("s")
-    )
-    between_out = (
-        SellThroughLine.objects.filter(
-            partner=OuterRef("partner"),
-            product=OuterRef("product"),
-            sold_on__gt=OuterRef("previous_on"),
-            sold_on__lte=OuterRef("counted_on"),
-        )
-        .order_by()
-        .values("partner")
-        .annotate(s=Sum("quantity"))
-        .values("s")
-    )
-    zero = Value(ZERO, output_field=SUM_FIELD)
-    rows = (
-        _latest_until(actor, filters, as_of)
-        .annotate(
-            previous_on=Subquery(previous.values("counted_on")[:1]),
-            previous_quantity=Subquery(previous.values("quantity")[:1]),
-        )
-        .filter(previous_on__isnull=False)
-        .annotate(
-            expected=ExpressionWrapper(
-                F("previous_quantity")
-                + Coalesce(Subquery(between_in, output_field=SUM_FIELD), zero)
-                - Coalesce(Subquery(between_out, output_field=SUM_FIELD), zero),
-                SUM_FIELD,
-            ),
-        )
-        .annotate(
-            difference=ExpressionWrapper(F("quantity") - F("expected"), SUM_FIELD)
-        )
-        .exclude(difference=0)
+    the expected stock: the count before it + received − sold in between (the
+    reconciliation of crm.channels.selectors.inventory, on the viewer's counts)."""
+    rows = reconciliation_queryset(
+        _scoped(StockCount.objects, actor, filters),
+        as_of=filters.as_of,
+        only_mismatches=True,
     )
     count = rows.count()
     top = [
         {
-            "partner_id": row["partner_id"],
+            "partner_id": row["partner"],
             "partner": row["partner__name"],
-            "product_id": row["product_id"],
+            "product_id": row["product"],
             "product": row["product__name"],
             "counted_on": row["counted_on"],
             "counted": _qty(row["quantity"]),
             "expected": _qty(row["expected"]),
             "difference": _qty(row["difference"]),
-            "percent": _rate(row["difference"], row["expected"]),
+            "percent": percent_of(row["difference"], row["expected"]),
         }
-        for row in rows.annotate(gap=Abs("difference"))
-        .order_by("-gap", "partner_id", "product_id")
-        .values(
-            "partner_id",
-            "partner__name",
-            "product_id",
-            "product__name",
-            "counted_on",
-            "quantity",
-            "expected",
-            "difference",
-        )[:ALERTS]
+        for row in rows.order_by("-abs_difference", "partner__number", "product__code")[
+            :ALERTS
+        ]
     ]
     return {"count": count, "top": top}
 
