@@ -25,6 +25,7 @@ from django.db.models import (
     OuterRef,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -226,9 +227,7 @@ def target_line_progress(target: PartnerTarget) -> list[dict]:
                 product__category__path__startswith=line.category.path,
             )
             .order_by()
-            .aggregate(q=Coalesce(Func(F("quantity"), function="SUM"), Value(ZERO)))[
-                "q"
-            ]
+            .aggregate(q=Sum("quantity"))["q"]
         )
         rows.append(
             {
@@ -314,6 +313,25 @@ class TargetList(ListSpec):
 
 
 # KPIs
+
+
+@register
+class KpiList(ListSpec):
+    key = "channels.kpi"
+    model = Kpi
+    title = _("KPIs")
+    columns = [
+        Column("code", _("code"), sort="code"),
+        Column("name", _("name"), sort="name"),
+        Column("measure", _("measure"), sort="measure", choices=True),
+        Column("weight", _("weight"), sort="weight"),
+        Column("active", _("active"), sort="active"),
+    ]
+    search_fields = ("code", "name")
+    default_sort = "sort_order"
+
+    def base_queryset(self, user):
+        return Kpi.objects.all()
 
 
 def kpi_list() -> QuerySet:
@@ -468,3 +486,51 @@ def portal_target_get(partner: Partner, pk) -> PartnerTarget:
         return portal_targets(partner).get(pk=pk)
     except (PartnerTarget.DoesNotExist, ValueError, TypeError):
         raise NotFound(_("Target not found.")) from None
+
+
+# Explaining a score (HQ period page and portal alike)
+
+INPUT_LABELS = {
+    "sell_through": _("Sell-through in the period"),
+    "target": _("Target"),
+    "achievement": _("Achievement %"),
+    "previous": _("Sell-through in the previous period"),
+    "growth": _("Growth %"),
+    "products": _("Products stocked or sold"),
+    "inside": _("Inside the stock bounds"),
+    "window_days": _("Sales window (days)"),
+    "months": _("Months"),
+    "on_time": _("Months reported on time"),
+    "deadline_day": _("Report deadline (day of next month)"),
+    "actual": _("Actual"),
+}
+NOT_APPLICABLE = {
+    "no_target": _("No target set for this period: not counted."),
+    "no_previous": _("No sales in the previous period: neutral 50 points."),
+    "no_stock": _("No stock reported: not counted."),
+    "no_service_level": _("No service level target or result: not counted."),
+    "no_lines": _("No product-line targets: not counted."),
+}
+
+
+def breakdown_rows(score: PartnerScore) -> list[dict]:
+    """The score's KPI entries, ready to show: labelled inputs, the formula or the
+    reason it does not count, and the detail items (products, months, lines)."""
+    rows = []
+    for entry in score.breakdown or []:
+        inputs = entry.get("inputs") or {}
+        formula = entry.get("formula") or ""
+        rows.append(
+            {
+                **entry,
+                "label": entry.get("name") or entry.get("kpi"),
+                "inputs_display": [
+                    (INPUT_LABELS.get(key, key), value)
+                    for key, value in inputs.items()
+                    if key != "items"
+                ],
+                "items": inputs.get("items") or [],
+                "formula_display": NOT_APPLICABLE.get(formula, formula),
+            }
+        )
+    return rows

@@ -662,7 +662,8 @@ def measure_target_achievement(f: Facts, params):
     inputs["achievement"] = _s(achievement)
     points = q2(clamp(achievement, ZERO, cap) * HUNDRED / cap)
     formula = (
-        f"min(100, {f.sell_through} ÷ {target} × 100 = {achievement}) = {points}"
+        f"min(100, {q2(f.sell_through)} ÷ {q2(target)} × 100 = {achievement})"
+        f" = {points}"
         if cap == HUNDRED
         else f"min({cap}, {achievement}) × 100 ÷ {cap} = {points}"
     )
@@ -678,7 +679,8 @@ def measure_growth(f: Facts, params):
     inputs["growth"] = _s(growth)
     points = q2(clamp(NEUTRAL + growth * NEUTRAL / span))
     formula = (
-        f"growth = ({f.sell_through} − {f.previous}) ÷ {f.previous} × 100 = {growth}%; "
+        f"growth = ({q2(f.sell_through)} − {q2(f.previous)}) ÷ {q2(f.previous)}"
+        f" × 100 = {growth}%; "
         f"points = 50 + {growth} × 50 ÷ {span}, within 0–100 = {points}"
     )
     return points, inputs, formula
@@ -724,7 +726,11 @@ def measure_service_level(f: Facts, params):
         return None, inputs, "no_service_level"
     ratio = q2(Decimal(actual) * HUNDRED / Decimal(target))
     points = q2(clamp(ratio, ZERO, cap) * HUNDRED / cap)
-    return points, inputs, f"min(100, {actual} ÷ {target} × 100 = {ratio}) = {points}"
+    return (
+        points,
+        inputs,
+        f"min(100, {q2(actual)} ÷ {q2(target)} × 100 = {ratio}) = {points}",
+    )
 
 
 def measure_new_customers(f: Facts, params):
