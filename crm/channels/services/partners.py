@@ -100,6 +100,16 @@ def _set_regions_served(partner: Partner, regions) -> None:
         partner.regions_served.set(regions)
 
 
+def _free_number() -> str:
+    """The sequence's next number not yet taken (partners imported or entered with
+    their own numbers may already hold some)."""
+    for _attempt in range(1000):
+        number = next_number(SEQUENCE)
+        if not Partner.objects.filter(number=number).exists():
+            return number
+    raise Conflict(_("No free partner number: check the number sequence."))
+
+
 def partner_create(*, actor, data: dict) -> Partner:
     """A new partner gets the next partner number (QD…). Its channel manager is the one
     given, else the creator; the partner sits in the manager's department."""
@@ -111,7 +121,7 @@ def partner_create(*, actor, data: dict) -> Partner:
     _check_partner(actor, data)
     data["department"] = data["owner"].department
     with transaction.atomic():
-        data["number"] = next_number(SEQUENCE)
+        data["number"] = _free_number()
         partner = record_create(
             actor=actor, model=Partner, data=data, perm="channels.add_partner"
         )
