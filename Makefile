@@ -42,6 +42,9 @@ run: demo
 	@echo "    manager         sales manager, 华东销售有限公司 and below"
 	@echo "    rep             sales rep, own records only"
 	@echo "    product         product manager (catalogue, price lists, cost)"
+	@echo "    channel         channel manager, own partners only"
+	@echo "    channel_director channel director, every partner, scores and promotions"
+	@echo "    dealer          partner portal (/portal/): administrator of a demo dealer"
 	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -149,11 +149,43 @@ SALES_MANAGER = (
     "sales.change_commissionperiod",
     "sales.close_commissionperiod",
 )
+# Channels (D1–D11): channel managers work their own partners' records and decide their
+# purchase orders, fund requests and deal conflicts; the channel director sees every
+# partner and closes score periods and publishes promotions.
+CHANNEL_MODELS = (
+    "partner",
+    "territory",
+    "partneruser",
+    "agreement",
+    "agreementterm",
+    "purchaseorder",
+    "receipt",
+    "sellthroughreport",
+    "stockcount",
+    "stockbound",
+    "partnertarget",
+    "kpi",
+    "scoreperiod",
+    "partnerscore",
+    "promotion",
+    "partnerplan",
+    "fundrequest",
+    "executionreport",
+    "dealregistration",
+    "tier",
+)
+CHANNEL_MANAGER = (
+    *(f"channels.{a}_{m}" for m in CHANNEL_MODELS for a in ("view", "add", "change")),
+    "channels.approve_purchaseorder",
+    "channels.approve_fundrequest",
+    "channels.decide_dealregistration",
+    "channels.manage_partnerusers",
+)
 ROLES = {
     "系统管理员": (
         "系统管理员:全部功能,含系统设置",
         ALL,
-        ("core.*", "org.*", "products.*", "sales.*"),
+        ("core.*", "org.*", "products.*", "sales.*", "channels.*"),
         {},
     ),
     "总经理": (
@@ -166,6 +198,7 @@ ROLES = {
             "core.approve_discount",
             "sales.view_*",
             "sales.approve_contract",
+            "channels.view_*",
         ),
         {},
     ),
@@ -206,11 +239,26 @@ ROLES = {
         {"products.product": {"list_price": "readonly"}},
     ),
     "渠道经理": (
-        "渠道经理:本人及下属负责的渠道商",
+        "渠道经理:本人负责的渠道商",
         _scopes(
-            DataScope.SUBORDINATES, products=DataScope.ALL, org=DataScope.DEPARTMENT
+            DataScope.SUBORDINATES,
+            products=DataScope.ALL,
+            org=DataScope.DEPARTMENT,
+            channels=DataScope.OWN,
         ),
-        (*VIEW_CATALOGUE, "core.export_data"),
+        (*VIEW_CATALOGUE, "core.export_data", *CHANNEL_MANAGER),
+        {},
+    ),
+    "渠道总监": (
+        "渠道总监:全部渠道商、考核与营销推广",
+        _scopes(
+            DataScope.DEPARTMENT_TREE,
+            products=DataScope.ALL,
+            org=DataScope.ALL,
+            customers=DataScope.ALL,
+            channels=DataScope.ALL,
+        ),
+        (*VIEW_CATALOGUE, "core.export_data", "channels.*", "customers.view_customer"),
         {},
     ),
     "客服专员": (
@@ -229,6 +277,7 @@ ROLES = {
             "sales.view_*",
             "sales.add_payment",
             "sales.void_payment",
+            "channels.view_*",
         ),
         {},
     ),
@@ -375,4 +424,6 @@ def load() -> str:
         user = person(f"emp{i:02d}", name, dept, role, role, supervisor)
         if role == "销售经理":
             managers[dept] = user.username
+    # After the others, so their demo details stay as they were.
+    person("channel_director", "黄志强", "渠道管理部", "渠道总监", "渠道总监", "ceo")
     return f"{Department.objects.count()} departments, {User.objects.count()} employees, {Role.objects.count()} roles"

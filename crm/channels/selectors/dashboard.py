@@ -15,6 +15,8 @@ What counts:
 - channel inventory in a month: the latest stock count of each partner × product within
   that month (a pair not counted in the month adds nothing), in units and valued at the
   product's list price; the KPI is the latest count of each pair up to the period's end;
+- this month's sell-through is compared with the same days of the previous month
+  (the month of the period's end may be running);
 - the trend: the 12 months up to the period's end (or today, if earlier);
 - scores: the latest closed score period (by its end date);
 - provinces: sell-through in the period by the province of the sale's region (the
@@ -81,6 +83,7 @@ class DashboardFilterForm(forms.Form):
     region = forms.ModelChoiceField(
         label=gettext_lazy("province"),
         queryset=Region.objects.filter(level=Region.Level.PROVINCE).order_by("code"),
+        to_field_name="code",
         required=False,
     )
 
@@ -129,7 +132,7 @@ class DashboardFilters:
         return {
             "date_from": self.date_from,
             "date_to": self.date_to,
-            "region": self.region.pk if self.region else None,
+            "region": self.region.code if self.region else None,
         }
 
 
@@ -252,6 +255,11 @@ def kpis(*, actor, filters: DashboardFilters) -> dict:
     as_of = filters.as_of
     this_month = _month_start(as_of)
     last_month = _add_months(this_month, -1)
+    # Like for like: the same days of the previous month (this month may be running).
+    same_day = min(
+        last_month + datetime.timedelta(days=as_of.day - 1),
+        this_month - datetime.timedelta(days=1),
+    )
     partners = _scoped(Partner.objects, actor, filters, field="pk").aggregate(
         active=Count("pk", filter=Q(status=Partner.Status.ACTIVE)),
         total=Count("pk"),
@@ -264,10 +272,7 @@ def kpis(*, actor, filters: DashboardFilters) -> dict:
             "quantity", filter=Q(sold_on__range=(filters.date_from, filters.date_to))
         ),
         this_month=Sum("amount", filter=Q(sold_on__range=(this_month, as_of))),
-        last_month=Sum(
-            "amount",
-            filter=Q(sold_on__gte=last_month, sold_on__lt=this_month),
-        ),
+        last_month=Sum("amount", filter=Q(sold_on__range=(last_month, same_day))),
     )
     sell_in = _scoped(ReceiptLine.objects, actor, filters).aggregate(
         amount=Sum(

@@ -63,7 +63,7 @@
       if (names) {
         return { textStyle: { fontFamily: font },
           tooltip: { trigger: "item", formatter: function (p) { return p.name + "<br>" + (p.value ? money(p.value) : "—"); } },
-          visualMap: { min: 0, max: max, left: 8, bottom: 8, calculable: true, itemHeight: 100, text: ["", ""], inRange: { color: ["#e8f0fe", "#1f6feb"] }, textStyle: { color: muted } },
+          visualMap: { min: 0, max: max, left: 8, bottom: 8, calculable: true, itemHeight: 100, formatter: function (v) { return money(Math.round(v)); }, inRange: { color: ["#e8f0fe", "#1f6feb"] }, textStyle: { color: muted } },
           series: [{ name: el.dataset.amountLabel, type: "map", map: "china", roam: true, zoom: 1.15, top: 8, bottom: 8,
             label: { show: false }, emphasis: { label: { show: true } }, itemStyle: { borderColor: "#fff", areaColor: "#f2f4f7" },
             data: rows.filter(function (r) { return names[r.code.slice(0, 2)]; }).map(function (r) { return { name: names[r.code.slice(0, 2)], value: num(r.amount) }; }) }] };
