@@ -660,7 +660,7 @@ def agreements_expiry_run(*, today: datetime.date | None = None) -> dict[str, in
     for pk in list(candidates):
         with transaction.atomic():
             agreement = (
-                Agreement.objects.select_for_update()
+                Agreement.objects.select_for_update(of=("self",))
                 .select_related("partner__owner")
                 .filter(pk=pk, status=S.ACTIVE, expiry_notified_on__isnull=True)
                 .first()
