@@ -149,7 +149,10 @@ def purchase_order_form(request, pk=None):
         form = OrderHeaderForm(order=order)
         initial = (
             [
-                {"product": line.product_id, "quantity": line.quantity}
+                {
+                    "product": line.product_id,
+                    "quantity": f"{line.quantity.normalize():f}",
+                }
                 for line in order.lines.order_by("pk")
             ]
             if order is not None

@@ -65,6 +65,7 @@ class OrderLineForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["product"]
         field.queryset = products if products is not None else Product.objects.none()
+        field.empty_label = _("Choose…")
         field.label_from_instance = lambda p: f"{p.code} {p.name}"
         field.widget.attrs["data-product-picker"] = "1"
         _styled(self)
@@ -127,7 +128,11 @@ def orderable_products(current_ids=()):
 class ReceiveForm(forms.Form):
     """Per open line a quantity received now, and the date."""
 
-    received_on = forms.DateField(label=_("received on"), required=False, widget=DATE)
+    received_on = forms.DateField(
+        label=_("receipt date"),
+        required=False,
+        widget=DATE,
+    )
 
     def __init__(self, *args, lines=(), **kwargs):
         super().__init__(*args, **kwargs)
