@@ -52,6 +52,11 @@ class SellThroughReport(TimeStamped):
         _("quantity"), **QUANTITY, default=Decimal("0")
     )
     total_amount = models.DecimalField(_("amount"), **MONEY, default=Decimal("0"))
+    # sha256 of the lines as submitted (canonical form): a resubmission under the same
+    # reference with the same fingerprint is a replay, with another one a conflict.
+    fingerprint = models.CharField(
+        _("content fingerprint"), max_length=64, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("sell-through report")
@@ -122,7 +127,44 @@ class SellThroughLine(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity__gt=0), name="sell_through_quantity_gt_0"
             ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="sell_through_amount_gte_0"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.sold_on} · {self.product} × {self.quantity}"
+
+
+class SellThroughUpload(TimeStamped):
+    """A sell-through file going through core's import machinery (one upload = one
+    report): the partner, the reference typed in the upload form (a `report_id` column
+    wins; neither: derived from the file's content) and, once imported, the report."""
+
+    job = models.OneToOneField(
+        "core.ImportJob",
+        verbose_name=_("import job"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    partner = models.ForeignKey(
+        "channels.Partner", on_delete=models.CASCADE, related_name="+"
+    )
+    reference = models.CharField(_("report id"), max_length=64, blank=True)
+    report = models.ForeignKey(
+        SellThroughReport,
+        verbose_name=_("report"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    replayed = models.BooleanField(_("already submitted"), default=False)
+
+    class Meta:
+        verbose_name = _("sell-through upload")
+        verbose_name_plural = _("sell-through uploads")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.partner} · {self.job_id}"
