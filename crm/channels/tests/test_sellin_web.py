@@ -349,3 +349,30 @@ def test_hq_api_list_scope_credit_refusal_and_reject(sellin_org, make_po):
     )
     assert rejected.json()["status"] == "rejected"
     assert rejected.json()["decision_note"] == "超信用"
+
+
+def test_list_queries_do_not_grow_with_the_rows(sellin_org, make_po, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    org, cat = sellin_org, sellin_org.catalogue
+    make_po(org, org.pa_user, [(cat.p1, 1)])
+    hq, portal = client_for(org.mgr_a), client_for(org.pa_user)
+    urls = (
+        (hq, reverse("channels:purchaseorder-list")),
+        (portal, reverse("portal:purchaseorder-list")),
+        (hq, "/api/v1/channels/purchase-orders/"),
+        (portal, "/api/v1/portal/purchase-orders/"),
+    )
+    counts = []
+    for rows in (1, 5):
+        while PurchaseOrder.objects.count() < rows:
+            make_po(org, org.pa_user, [(cat.p2, 1)], to="submitted")
+        seen = []
+        for client, url in urls:
+            client.get(url)  # warm the session and caches
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            seen.append(len(queries))
+        counts.append(seen)
+    assert counts[0] == counts[1]
