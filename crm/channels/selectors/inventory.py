@@ -946,3 +946,48 @@ def stock_bound_get(*, actor, pk) -> StockBound:
         return bounds_visible(actor).get(pk=pk)
     except (StockBound.DoesNotExist, ValueError, TypeError):
         raise NotFound(_("Stock bound not found.")) from None
+
+
+# Portal
+
+
+class PortalStockCountFilter(django_filters.FilterSet):
+    product = django_filters.ModelChoiceFilter(
+        label=_("product"), queryset=Product.objects.all()
+    )
+    counted_from = django_filters.DateFilter(
+        label=_("counted from"), field_name="counted_on", lookup_expr="gte"
+    )
+    counted_to = django_filters.DateFilter(
+        label=_("counted until"), field_name="counted_on", lookup_expr="lte"
+    )
+
+    class Meta:
+        model = StockCount
+        fields = ["product"]
+
+
+@register
+class PortalStockCountList(ListSpec):
+    """The portal API's list: the partner user's own partner's counts only."""
+
+    key = "channels.portal_stockcount"
+    model = StockCount
+    title = _("Stock counts")
+    columns = [
+        Column("counted_on", _("count date"), sort="counted_on"),
+        Column("product.code", _("product code"), sort="product__code"),
+        Column("quantity", _("quantity"), sort="quantity"),
+    ]
+    search_fields = ("product__code", "product__name")
+    filterset_class = PortalStockCountFilter
+    default_sort = "-counted_on"
+    select_related = ("product",)
+
+    def base_queryset(self, user):
+        from crm.channels.portal.access import user_partner
+
+        partner = user_partner(user)
+        if partner is None:
+            return StockCount.objects.none()
+        return StockCount.objects.filter(partner=partner)
