@@ -129,7 +129,6 @@ class AgreementList(ListSpec):
         Column("ends_on", _("valid until"), sort="ends_on"),
         Column("discount_percent", _("discount %"), sort="discount_percent"),
         Column("annual_target", _("annual sales target"), sort="annual_target"),
-        Column("signed_on", _("signed on"), sort="signed_on"),
         Column(
             "partner.owner.name",
             _("channel manager"),

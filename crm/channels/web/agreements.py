@@ -104,7 +104,7 @@ class AgreementDetailView(DetailPageView):
     spec_key = "channels.agreement"
     template_name = "channels/agreements/detail.html"
     list_url_name = "channels:agreement-list"
-    fields = [
+    base_fields = [
         "number",
         "title",
         "partner",
@@ -125,7 +125,15 @@ class AgreementDetailView(DetailPageView):
     ]
 
     def get_object(self, pk):
-        return agreement_get(actor=self.request.user, pk=pk)
+        obj = agreement_get(actor=self.request.user, pk=pk)
+        # Only what has happened: no empty "reason for termination" on a live one.
+        self.fields = [
+            name
+            for name in self.base_fields
+            if name not in ("expiry_notified_on", "termination_reason")
+            or getattr(obj, name)
+        ]
+        return obj
 
     def extra_context(self, obj):
         user = self.request.user
