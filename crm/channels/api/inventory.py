@@ -115,6 +115,7 @@ class ReportView(GenericAPIView):
     """A paged report over a ListSpec whose rows are dicts."""
 
     spec = None
+    queryset = StockCount.objects.none()  # for the schema: rows come from the spec
     permission_classes = [SpecViewPermission]
     pagination_class = CappedPageNumberPagination
     schema = AutoSchema()
