@@ -15,6 +15,7 @@ from calendar import monthrange
 from decimal import ROUND_HALF_UP, Decimal
 
 import django_filters
+from django import forms
 from django.db.models import (
     Case,
     DecimalField,
@@ -241,6 +242,17 @@ def target_line_progress(target: PartnerTarget) -> list[dict]:
     return rows
 
 
+class YearFilter(django_filters.NumberFilter):
+    """A calendar year (a whole number the database can compare: 1900–2200)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1900)
+        kwargs.setdefault("max_value", 2200)
+        super().__init__(*args, **kwargs)
+
+
 class TargetFilter(django_filters.FilterSet):
     partner = django_filters.ModelChoiceFilter(
         label=_("partner"), queryset=Partner.objects.all()
@@ -248,9 +260,7 @@ class TargetFilter(django_filters.FilterSet):
     period_kind = django_filters.ChoiceFilter(
         label=_("period"), choices=PeriodKind.choices
     )
-    year = django_filters.NumberFilter(
-        label=_("year"), field_name="starts_on", lookup_expr="year"
-    )
+    year = YearFilter(label=_("year"), field_name="starts_on", lookup_expr="year")
 
     class Meta:
         model = PartnerTarget
@@ -354,9 +364,7 @@ class PeriodFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         label=_("status"), choices=ScorePeriod.Status.choices
     )
-    year = django_filters.NumberFilter(
-        label=_("year"), field_name="starts_on", lookup_expr="year"
-    )
+    year = YearFilter(label=_("year"), field_name="starts_on", lookup_expr="year")
 
     class Meta:
         model = ScorePeriod
