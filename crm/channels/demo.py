@@ -708,7 +708,9 @@ class _Network:
                 elapsed = span / month_end.day
                 sold_lines = []
                 for product in carried:
-                    want = round(expected[product.pk] * (elapsed if current else 1))
+                    want = expected[product.pk] * (elapsed if current else 1)
+                    # Stochastic rounding: machines sold a few a month still sell some days.
+                    want = int(want) + (1 if rng.random() < want - int(want) else 0)
                     qty = min(stock[product.pk], max(0, want))
                     if qty <= 0:
                         continue

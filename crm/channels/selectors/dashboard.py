@@ -18,7 +18,8 @@ What counts:
 - this month's sell-through is compared with the same days of the previous month
   (the month of the period's end may be running);
 - the trend: the 12 months up to the period's end (or today, if earlier);
-- scores: the latest closed score period (by its end date);
+- scores: the latest closed score period (by its end date); top and bottom are the
+  best and worst TOP partners, or each half when there are fewer than 2 × TOP;
 - provinces: sell-through in the period by the province of the sale's region (the
   partner's location when the line has none);
 - reconciliation: each partner × product whose latest count differs from the expected
@@ -26,6 +27,7 @@ What counts:
 """
 
 import datetime
+import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -368,12 +370,14 @@ def scores(*, actor, filters: DashboardFilters) -> dict:
             "achievement": row["achievement_percent"],
         }
 
-    top = [
-        shape(r) for r in rows.order_by("-total", "partner_id").values(*fields)[:TOP]
+    count = rows.count()
+    # Fewer than 2 × TOP partners: split them, so no partner is both top and bottom.
+    size = min(TOP, math.ceil(count / 2))
+    best = rows.order_by("-total", "partner_id").values(*fields)[:size]
+    worst = rows.order_by("total", "-partner_id").values(*fields)[
+        : min(TOP, count - size)
     ]
-    bottom = [
-        shape(r) for r in rows.order_by("total", "-partner_id").values(*fields)[:TOP]
-    ]
+    top, bottom = [shape(r) for r in best], [shape(r) for r in worst]
     return {
         "period": {
             "id": period.pk,
@@ -383,7 +387,7 @@ def scores(*, actor, filters: DashboardFilters) -> dict:
         },
         "top": top,
         "bottom": bottom,
-        "count": rows.count(),
+        "count": count,
     }
 
 

@@ -175,14 +175,14 @@ def test_trend_months_and_stock(dash):
 def test_scores_top_and_bottom_of_latest_closed_period(dash):
     s = numbers(dash.mgr_a)["scores"]
     assert s["period"]["name"] == "2026Q1"
-    assert [r["name"] for r in s["top"]] == [
-        "杭州恒通机械有限公司",
-        "宁波力拓工程机械有限公司",
-    ]
-    assert [r["score"] for r in s["bottom"]] == [Decimal("61.00"), Decimal("88.50")]
+    # Two partners: one on top, one at the bottom (never both).
+    assert [r["name"] for r in s["top"]] == ["杭州恒通机械有限公司"]
+    assert [r["score"] for r in s["bottom"]] == [Decimal("61.00")]
     assert s["count"] == 2
     everyone = numbers(dash.admin)["scores"]
     assert everyone["top"][0]["name"] == "广州粤达机械设备有限公司"
+    assert [r["score"] for r in everyone["top"]] == [Decimal("95.00"), Decimal("88.50")]
+    assert [r["score"] for r in everyone["bottom"]] == [Decimal("61.00")]
     assert everyone["count"] == 3
 
 
