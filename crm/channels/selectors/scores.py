@@ -501,6 +501,7 @@ def portal_target_get(partner: Partner, pk) -> PartnerTarget:
 INPUT_LABELS = {
     "sell_through": _("Sell-through in the period"),
     "target": _("Target"),
+    "targets": _("Targets added up"),
     "achievement": _("Achievement %"),
     "previous": _("Sell-through in the previous period"),
     "growth": _("Growth %"),

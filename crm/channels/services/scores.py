@@ -4,6 +4,8 @@ Rules (see docs in each function; all money Decimal, ROUND_HALF_UP):
 - A partner has one target per period kind and start (month, quarter, year; the start is
   the period's first day, the end is computed). A target inside a closed score period is
   final: changing, deleting or creating one there is refused (409).
+- A period is scored against the partner's target of the same kind and start; without
+  one, against the targets of the next smaller kind inside it, added up (PeriodTarget).
 - A period's computation covers EVERY partner that is not terminated, whoever triggers it,
   so ranks are global; each viewer then sees only the partners in their scope.
 - Each active KPI gives 0–100 points (two decimals) with a breakdown entry naming its
@@ -462,12 +464,69 @@ def _s(value) -> str | None:
     return None if value is None else str(value)
 
 
+class PeriodTarget:
+    """The targets a period is scored against: the partner's own target of the period's
+    kind and start; without one, the targets of the next smaller kind inside the period
+    added up (a quarter: its month targets; a year: its quarter targets, else its month
+    targets). Service levels are then averaged over the targets that set them."""
+
+    def __init__(self, targets: list[PartnerTarget]):
+        self.count = len(targets)
+        self.sales_amount = sum((t.sales_amount for t in targets), ZERO)
+        self.new_customers = sum(t.new_customers for t in targets)
+        levels = [t.service_level for t in targets if t.service_level]
+        actuals = [
+            t.service_level_actual
+            for t in targets
+            if t.service_level and t.service_level_actual is not None
+        ]
+        self.service_level = q2(sum(levels) / len(levels)) if levels else None
+        self.service_level_actual = q2(sum(actuals) / len(actuals)) if actuals else None
+        lines: dict[int, list] = {}
+        for t in targets:
+            for line in t.lines.all():
+                entry = lines.setdefault(line.category_id, [line.category, ZERO])
+                entry[1] += line.quantity
+        self.lines = [(category, quantity) for category, quantity in lines.values()]
+
+
+SMALLER = {
+    PeriodKind.MONTH: (),
+    PeriodKind.QUARTER: (PeriodKind.MONTH,),
+    PeriodKind.YEAR: (PeriodKind.QUARTER, PeriodKind.MONTH),
+}
+
+
+def _period_targets(facts, period: ScorePeriod) -> None:
+    by_kind = PartnerTarget.objects.filter(
+        partner_id__in=facts,
+        starts_on__gte=period.starts_on,
+        ends_on__lte=period.ends_on,
+    ).prefetch_related("lines__category")
+    grouped: dict[tuple, list] = {}
+    for t in by_kind:
+        grouped.setdefault((t.partner_id, t.period_kind), []).append(t)
+    for pk, f in facts.items():
+        own = [
+            t
+            for t in grouped.get((pk, period.kind), [])
+            if t.starts_on == period.starts_on
+        ]
+        if own:
+            f.target = PeriodTarget(own)
+            continue
+        for kind in SMALLER[period.kind]:
+            if grouped.get((pk, kind)):
+                f.target = PeriodTarget(grouped[(pk, kind)])
+                break
+
+
 class Facts:
     """Everything the measures read about one partner in one period."""
 
     def __init__(self, partner: Partner):
         self.partner = partner
-        self.target: PartnerTarget | None = None
+        self.target: PeriodTarget | None = None
         self.sell_through = ZERO
         self.previous = ZERO
         self.sell_in = ZERO
@@ -506,10 +565,7 @@ def gather_facts(period: ScorePeriod, partners, kpis) -> dict[int, Facts]:
         f = facts[row["pk"]]
         f.sell_through, f.previous = Decimal(row["st"]), Decimal(row["prev"])
         f.sell_in, f.new_customers = Decimal(row["si"]), row["newc"]
-    for target in PartnerTarget.objects.filter(
-        partner_id__in=facts, period_kind=period.kind, starts_on=start
-    ).prefetch_related("lines__category"):
-        facts[target.partner_id].target = target
+    _period_targets(facts, period)
     measures = {k.measure for k in kpis}
     params = {k.measure: kpi_parameters(k) for k in kpis}
     if Kpi.Measure.INVENTORY_HEALTH in measures:
@@ -635,16 +691,16 @@ def _gather_line_quantities(facts, period: ScorePeriod) -> None:
     """Quantity sold per product line of each partner's target (one query per line)."""
     for f in facts.values():
         if f.target is not None:
-            for line in f.target.lines.all():
-                f.line_quantities[line.pk] = _line_sold(f, line, period)
+            for category, _quantity in f.target.lines:
+                f.line_quantities[category.pk] = _line_sold(f, category, period)
 
 
-def _line_sold(f: Facts, line, period: ScorePeriod) -> Decimal:
+def _line_sold(f: Facts, category, period: ScorePeriod) -> Decimal:
     total = SellThroughLine.objects.filter(
         partner_id=f.partner.pk,
         sold_on__gte=period.starts_on,
         sold_on__lte=period.ends_on,
-        product__category__path__startswith=line.category.path,
+        product__category__path__startswith=category.path,
     ).aggregate(q=Sum("quantity"))["q"]
     return Decimal(total or 0)
 
@@ -656,6 +712,8 @@ def measure_target_achievement(f: Facts, params):
     cap = Decimal(params["cap"])
     target = f.target.sales_amount if f.target else ZERO
     inputs = {"sell_through": _s(f.sell_through), "target": _s(target)}
+    if f.target and f.target.count > 1:
+        inputs["targets"] = f.target.count
     if not target:
         return None, inputs, "no_target"
     achievement = f.achievement
@@ -749,16 +807,16 @@ def measure_new_customers(f: Facts, params):
 
 
 def measure_product_lines(f: Facts, params):
-    lines = list(f.target.lines.all()) if f.target else []
+    lines = f.target.lines if f.target else []
     items, ratios = [], []
-    for line in sorted(lines, key=lambda x: x.category.path):
-        sold = f.line_quantities.get(line.pk, ZERO)
-        ratio = q2(clamp(sold * HUNDRED / line.quantity))
+    for category, quantity in sorted(lines, key=lambda x: x[0].path):
+        sold = f.line_quantities.get(category.pk, ZERO)
+        ratio = q2(clamp(sold * HUNDRED / quantity))
         ratios.append(ratio)
         items.append(
             {
-                "line": line.category.name,
-                "target": _s(line.quantity),
+                "line": category.name,
+                "target": _s(quantity),
                 "sold": _s(sold),
                 "points": _s(ratio),
             }

@@ -242,3 +242,38 @@ def test_agreement_outside_the_period_end_is_not_used(scored_org):
     services.score_period_compute(actor=org.admin, period=org.period)
     c = PartnerScore.objects.get(period=org.period, partner=org.partner_c)
     assert c.rebate_amount == D("0")
+
+
+def test_a_quarter_without_its_own_target_adds_up_its_month_targets(scored_org):
+    """partner_c: months 100 + 200 + 300 = 600 (service levels 90 and 80 → 85, actual
+    85 entered once → 85); 450 sold in January → 75.00 % achievement."""
+    org = scored_org
+    target(org.partner_c, "month", "2026-01-01", "2026-01-31", sales_amount=D("100"))
+    target(
+        org.partner_c,
+        "month",
+        "2026-02-01",
+        "2026-02-28",
+        sales_amount=D("200"),
+        service_level=D("90"),
+        service_level_actual=D("85"),
+    )
+    target(
+        org.partner_c,
+        "month",
+        "2026-03-01",
+        "2026-03-31",
+        sales_amount=D("300"),
+        service_level=D("80"),
+    )
+    target(org.partner_c, "month", "2026-04-01", "2026-04-30", sales_amount=D("999"))
+    report(
+        org.partner_c, "2026-02-01", [("2026-01-05", org.catalogue.p3, 5, "450", None)]
+    )
+    services.score_period_compute(actor=org.admin, period=org.period)
+    c = PartnerScore.objects.get(period=org.period, partner=org.partner_c)
+    achievement = entry(c, "target_achievement")
+    assert achievement["inputs"]["targets"] == 3
+    assert D(achievement["inputs"]["target"]) == D("600")
+    assert c.achievement_percent == D("75.00")
+    assert D(entry(c, "service_level")["points"]) == D("100.00")  # 85 ÷ 85
