@@ -37,6 +37,11 @@ class LineOut(ModelSerializer):
 
 class ReportOut(ModelSerializer):
     partner_name = serializers.CharField(source="partner.name", read_only=True)
+    # Plain text, not an enum: the enum's name would collide with the leads' "source"
+    # in the schema (an ENUM_NAME_OVERRIDES entry in the settings would name it).
+    source = serializers.CharField(
+        read_only=True, help_text="portal, upload, api or hq (entered by HQ)."
+    )
 
     class Meta:
         model = SellThroughReport
