@@ -559,7 +559,7 @@ GROUPS = {
 class InventoryFilter(django_filters.FilterSet):
     group = django_filters.ChoiceFilter(
         label=_("group by"),
-        choices=[("", _("partner × product")), *GROUPS.items()],
+        choices=[("", _("no grouping")), *GROUPS.items()],
         method=_noop,
         field_name="partner",
         empty_label=None,

@@ -48,7 +48,9 @@ def reconciliation(request):
     page, paginator, filterset, columns, rows, status = _report(request, spec)
     for item in rows:
         item["flagged"] = bool(item["row"].get("flagged"))
-        item["zero_expected"] = item["row"].get("expected") == 0
+        item["percent"] = sel.percent_of(
+            item["row"]["difference"], item["row"]["expected"]
+        )
     chart_rows = [r["row"] for r in rows if r["row"].get("flagged")][:CHART_ROWS]
     chart = {
         "labels": [f"{r['partner__name']} · {r['product__code']}" for r in chart_rows],
@@ -66,6 +68,7 @@ def reconciliation(request):
             "paginator": paginator,
             "filterset": filterset,
             "chart": chart,
+            "chart_height": 40 + 26 * len(chart_rows),
             "q": request.GET.get("q", ""),
             "sort": request.GET.get("sort", ""),
             "can_export": can(request.user, "core.export_data"),
@@ -85,8 +88,10 @@ def inventory(request):
         request, spec, group=group
     )
     opts = spec.options(filterset)
+    days_column = sel.DaysColumn("days", "")
     for item in rows:
         item["alert"] = item["row"].get("alert", "")
+        item["days"] = days_column.value(item["row"])
     chart = _inventory_chart(request, group or "partner")
     return render(
         request,

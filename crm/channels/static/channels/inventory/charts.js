@@ -16,7 +16,7 @@
       textStyle: { fontFamily: font },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
-      yAxis: { type: "category", data: rec.labels.slice().reverse(), axisTick: { show: false } },
+      yAxis: { type: "category", data: rec.labels.slice().reverse(), axisTick: { show: false }, axisLabel: { interval: 0 } },
       xAxis: { type: "value", splitLine: { lineStyle: { color: "#eef1f5" } } },
       series: [{
         type: "bar", barMaxWidth: 22,
@@ -38,7 +38,7 @@
       textStyle: { fontFamily: font },
       tooltip: { trigger: "axis" },
       legend: { top: 0 },
-      grid: { left: 8, right: 8, top: 36, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 40, top: 44, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: inv.labels, axisLabel: { interval: 0, rotate: inv.labels.length > 6 ? 30 : 0 } },
       yAxis: [
         { type: "value", name: inv.labels_text.stock, splitLine: { lineStyle: { color: "#eef1f5" } } },
