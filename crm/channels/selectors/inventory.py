@@ -487,7 +487,13 @@ def reconciliation_rows(
 ) -> list[dict]:
     """Reconciliation rows in `user`'s channel scope, as dicts with `percent` added
     (None when expected is 0). For the dashboard and other callers that want rows, not
-    a page. Arguments take records or ids."""
+    a page. Arguments take records or ids; `sort` is a column name ("difference" sorts
+    by its absolute value, "-difference" largest first).
+
+    expected = previous count + sell-in received − sell-through sold, both summed over
+    (previous count's date, latest count's date]: what moved ON the previous count's
+    date is already inside that count (excluded); what moved ON the latest count's date
+    is inside the latest count (included). difference = reported − expected."""
     params = QueryDict(mutable=True)
     for name, value in (
         ("partner", partner),
