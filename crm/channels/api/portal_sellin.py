@@ -2,7 +2,8 @@
 partner's purchase orders only (another partner's id: 404; HQ users: 403). Create a
 draft (unit prices from the agreement in force: 400 naming a product outside its
 scope), submit it to HQ (409 unless draft), record goods received on an approved
-order (400 naming a line received above what is open)."""
+order (400 naming a line received above what is open); PATCH a draft with its
+version (409 when stale or no longer a draft); cancel a draft or submitted order."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
@@ -43,11 +44,31 @@ class PortalOrderIn(serializers.Serializer):
     )
 
 
+class PortalOrderUpdate(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    wanted_on = serializers.DateField(required=False, allow_null=True)
+    shipping_address = serializers.CharField(
+        max_length=255, required=False, allow_blank=True
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    lines = PortalLineIn(
+        many=True,
+        required=False,
+        help_text="When given, replaces all lines (priced again).",
+    )
+
+
 class PortalPurchaseOrderViewSet(
-    PortalAPIMixin, ServiceOutputMixin, mixins.CreateModelMixin, ScopedViewSet
+    PortalAPIMixin,
+    ServiceOutputMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ScopedViewSet,
 ):
-    """D4 the partner's purchase orders to HQ: list, create (draft), detail, submit,
-    receive."""
+    """D4 the partner's purchase orders to HQ: list, create (draft), detail, change
+    a draft (PATCH with its version: 409 when stale), submit, cancel, receive."""
+
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     spec = REGISTRY["channels.portal_purchaseorder"]
     permission_classes = [IsPartnerUser]
@@ -63,9 +84,11 @@ class PortalPurchaseOrderViewSet(
         return qs
 
     def get_serializer_class(self):
-        return {"list": PurchaseOrderOut, "create": PortalOrderIn}.get(
-            self.action, PurchaseOrderDetailOut
-        )
+        return {
+            "list": PurchaseOrderOut,
+            "create": PortalOrderIn,
+            "partial_update": PortalOrderUpdate,
+        }.get(self.action, PurchaseOrderDetailOut)
 
     def _detail(self, order, status=200):
         return self._out(self.get_queryset().get(pk=order.pk), status)
@@ -80,6 +103,32 @@ class PortalPurchaseOrderViewSet(
             actor=request.user, partner=self.partner, data=data, lines=lines
         )
         return self._detail(order, 201)
+
+    @extend_schema(request=PortalOrderUpdate, responses=DETAIL)
+    def partial_update(self, request, *args, **kwargs):
+        order = self.get_object()
+        serializer = PortalOrderUpdate(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        version = data.pop("version")
+        lines = data.pop("lines", None)
+        order = services.purchase_order_update(
+            actor=request.user,
+            order=order,
+            data=data,
+            lines=None if lines is None else [dict(row) for row in lines],
+            version=version,
+        )
+        return self._detail(order)
+
+    @extend_schema(request=None, responses=DETAIL)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Withdraw a draft or submitted order."""
+        order = services.purchase_order_cancel(
+            actor=request.user, order=self.get_object()
+        )
+        return self._detail(order)
 
     @extend_schema(request=None, responses=DETAIL)
     @action(detail=True, methods=["post"])

@@ -376,3 +376,31 @@ def test_list_queries_do_not_grow_with_the_rows(sellin_org, make_po, client_for)
             seen.append(len(queries))
         counts.append(seen)
     assert counts[0] == counts[1]
+
+
+def test_portal_api_edits_a_draft_with_its_version_and_cancels(sellin_org, make_po):
+    org, cat = sellin_org, sellin_org.catalogue
+    order = make_po(org, org.pa_user, [(cat.p1, 1)])
+    api = api_for(org.pa_user)
+    url = f"/api/v1/portal/purchase-orders/{order.pk}/"
+    body = {
+        "version": order.version,
+        "lines": [{"product": cat.p2.pk, "quantity": "3"}],
+        "notes": "改为中型",
+    }
+    changed = api.patch(url, body, format="json")
+    assert changed.status_code == 200, changed.content
+    assert D(changed.json()["total"]) == D("594000")  # 3 × 198 000
+    assert api.patch(url, body, format="json").status_code == 409  # stale version
+    missing = api.patch(url, {"notes": "x"}, format="json")
+    assert missing.status_code == 400
+    cancelled = api.post(f"{url}cancel/")
+    assert cancelled.json()["status"] == "cancelled"
+    assert api.post(f"{url}cancel/").status_code == 409
+    other = make_po(org, org.pc_admin, [(cat.p1, 1)])
+    other_url = f"/api/v1/portal/purchase-orders/{other.pk}/"
+    patch = {"version": other.version, "notes": "x"}
+    assert api.patch(other_url, patch, format="json").status_code == 404
+    assert api.post(f"{other_url}cancel/").status_code == 404
+    other.refresh_from_db()
+    assert (other.status, other.notes) == (S.DRAFT, "")
