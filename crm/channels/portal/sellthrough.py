@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -130,8 +131,8 @@ def sellthrough_create(request):
         header = ReportHeaderForm(
             initial={"reference": services.propose_reference(partner)}
         )
-        formset = LineFormSet(prefix="lines", initial=[{}] * NEW_ROWS)
-        formset.extra = 0
+        today = {"sold_on": timezone.localdate()}
+        formset = LineFormSet(prefix="lines", initial=[today] * NEW_ROWS)
     return render(
         request,
         "channels/portal/sellthrough/form.html",
