@@ -42,7 +42,10 @@ from crm.channels.models import (
     ScorePeriod,
     SellThroughLine,
 )
-from crm.channels.selectors.partners_scope import of_visible_partners
+from crm.channels.selectors.partners_scope import (
+    of_visible_partners,
+    partners_visible,
+)
 from crm.core.errors import NotFound
 from crm.core.lists import Column, ListSpec, register
 from crm.core.scopes import authorize
@@ -267,6 +270,17 @@ class TargetFilter(django_filters.FilterSet):
         fields = ["partner", "period_kind", "year"]
 
 
+def _visible_partner_choices(result, user):
+    """The partner filter offers only the partners in the user's scope (the rows are
+    scoped anyway; the choice list must not name other managers' partners)."""
+    qs, filterset = result
+    if filterset is not None and "partner" in filterset.form.fields:
+        filterset.form.fields["partner"].queryset = partners_visible(user).order_by(
+            "number"
+        )
+    return qs, filterset
+
+
 class PercentColumn(Column):
     def value(self, obj):
         value = super().value(obj)
@@ -320,6 +334,9 @@ class TargetList(ListSpec):
 
     def base_queryset(self, user):
         return target_queryset(actor=user)
+
+    def queryset(self, user, params, base=None):
+        return _visible_partner_choices(super().queryset(user, params, base), user)
 
 
 # KPIs
@@ -460,6 +477,9 @@ class PartnerScoreList(ListSpec):
 
     def base_queryset(self, user):
         return score_queryset(actor=user)
+
+    def queryset(self, user, params, base=None):
+        return _visible_partner_choices(super().queryset(user, params, base), user)
 
 
 # Portal (always the request's partner)

@@ -80,6 +80,12 @@ def q2(value) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def plain(value) -> str:
+    """80.00 → "80", 2.50 → "2.5" (no exponent)."""
+    text = format(Decimal(value).normalize(), "f")
+    return text
+
+
 def clamp(value: Decimal, low=ZERO, high=HUNDRED) -> Decimal:
     return max(low, min(high, value))
 
@@ -935,11 +941,11 @@ def agreement_outcome(f: Facts, period: ScorePeriod) -> dict:
                 "(achievement %(achievement)s%% ≥ %(threshold)s%%)"
             )
             % {
-                "percent": tier.percent.normalize(),
-                "sell_in": f.sell_in,
+                "percent": plain(tier.percent),
+                "sell_in": q2(f.sell_in),
                 "amount": result["rebate"],
                 "achievement": achievement,
-                "threshold": tier.threshold_percent.normalize(),
+                "threshold": plain(tier.threshold_percent),
             }
         )
     if fines:
@@ -954,7 +960,7 @@ def agreement_outcome(f: Facts, period: ScorePeriod) -> dict:
             % {
                 "amount": result["penalty"],
                 "achievement": achievement,
-                "threshold": fine.threshold_percent.normalize(),
+                "threshold": plain(fine.threshold_percent),
             }
         )
     if not parts:

@@ -83,6 +83,8 @@ def test_target_list_filters_and_scope(scored_org, client_for):
         )
         == 3
     )
+    page = client_for(org.mgr_a).get("/channels/targets/").content.decode()
+    assert org.partner_c.name not in page  # not even in the partner filter
     other = PartnerTarget.objects.get(partner=org.partner_c)
     assert (
         client_for(org.mgr_a).get(f"/channels/targets/{other.pk}/").status_code == 404

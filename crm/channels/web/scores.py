@@ -269,7 +269,7 @@ class ScorePeriodDetailView(DetailPageView):
         return {
             "scores": [{"score": s, "rows": breakdown_rows(s)} for s in scores],
             "chart": score_chart(scores),
-            "chart_height": min(900, max(200, 34 * len(scores) + 40)),
+            "chart_height": min(2000, max(200, 24 * len(scores) + 40)),
             "can_compute": is_open and can(user, "channels.change_scoreperiod"),
             "can_close": is_open
             and obj.computed_at is not None

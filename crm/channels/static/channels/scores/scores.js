@@ -12,7 +12,7 @@
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
     grid: { left: 8, right: 56, top: 8, bottom: 8, containLabel: true },
     xAxis: { type: "value", max: 100, axisLabel: { color: "#98a2b3" }, splitLine: { lineStyle: { color: "#eef1f5" } } },
-    yAxis: { type: "category", inverse: true, data: rows.map(function (r) { return r.name; }), axisTick: { show: false }, axisLabel: { color: "#475467", width: 160, overflow: "truncate" } },
+    yAxis: { type: "category", inverse: true, data: rows.map(function (r) { return r.name; }), axisTick: { show: false }, axisLabel: { interval: 0, color: "#475467", width: 160, overflow: "truncate" } },
     series: [{ name: el.dataset.label, type: "bar", barMaxWidth: 18, itemStyle: { borderRadius: [0, 4, 4, 0] },
       data: rows.map(function (r) { return Number(r.total); }),
       label: { show: true, position: "right", color: "#475467", formatter: function (p) { return p.value.toFixed(2); } } }]
