@@ -6,6 +6,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from crm.channels.models import DealRegistration, Partner, Territory
+from crm.channels.portal.access import membership
+from crm.channels.selectors.agreements import PartnerScopedForm
 from crm.channels.selectors.marketing import path_ids
 from crm.channels.selectors.partners_scope import of_visible_partners
 from crm.core.errors import NotFound
@@ -111,6 +113,7 @@ class DealFilter(django_filters.FilterSet):
     class Meta:
         model = DealRegistration
         fields = ["status", "partner"]
+        form = PartnerScopedForm
 
     def awaiting(self, qs, name, value):
         if value is True:
@@ -145,3 +148,30 @@ class DealList(ListSpec):
 
     def base_queryset(self, user):
         return deal_queryset(actor=user)
+
+
+class PortalDealFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        label=_("status"), choices=DealRegistration.Status.choices
+    )
+
+    class Meta:
+        model = DealRegistration
+        fields = ["status"]
+
+
+@register
+class PortalDealList(ListSpec):
+    """The portal API's list: the caller's partner's registrations only."""
+
+    key = "channels.portal_dealregistration"
+    model = DealRegistration
+    title = _("Deal registrations")
+    columns = [c for c in DealList.columns if c.name != "partner.name"]
+    search_fields = ("number", "customer_name", "project")
+    filterset_class = PortalDealFilter
+    default_sort = "-created_at"
+
+    def base_queryset(self, user):
+        member = membership(user)
+        return deal_base().filter(partner_id=member.partner_id if member else None)

@@ -36,6 +36,8 @@ from crm.channels.models import (
     PartnerPlan,
     Promotion,
 )
+from crm.channels.portal.access import membership, user_partner
+from crm.channels.selectors.agreements import PartnerScopedForm
 from crm.channels.selectors.partners_scope import of_visible_partners
 from crm.core.errors import NotFound
 from crm.core.lists import Column, ListSpec, register
@@ -239,6 +241,18 @@ def portal_plan_get(*, partner: Partner, pk) -> PartnerPlan:
         raise NotFound(_("Plan not found.")) from None
 
 
+class PlanScopedForm(PartnerScopedForm):
+    """Partner and promotion choices shrink to what the user may see."""
+
+    @PartnerScopedForm.user.setter
+    def user(self, user):
+        PartnerScopedForm.user.fset(self, user)
+        if "promotion" in self.fields:
+            self.fields["promotion"].queryset = promotion_queryset(actor=user)
+        if "plan" in self.fields:
+            self.fields["plan"].queryset = plan_queryset(actor=user)
+
+
 class PlanFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         label=_("status"), choices=PartnerPlan.Status.choices
@@ -253,6 +267,7 @@ class PlanFilter(django_filters.FilterSet):
     class Meta:
         model = PartnerPlan
         fields = ["status", "promotion", "partner"]
+        form = PlanScopedForm
 
 
 @register
@@ -332,3 +347,96 @@ def portal_fundrequest_get(*, partner: Partner, pk) -> FundRequest:
         )
     except (FundRequest.DoesNotExist, ValueError, TypeError):
         raise NotFound(_("Fund request not found.")) from None
+
+
+class FundRequestFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        label=_("status"), choices=FundRequest.Status.choices
+    )
+    plan = django_filters.ModelChoiceFilter(
+        label=_("plan"), queryset=PartnerPlan.objects.all()
+    )
+
+    class Meta:
+        model = FundRequest
+        fields = ["status", "plan"]
+        form = PlanScopedForm
+
+
+@register
+class FundRequestList(ListSpec):
+    """HQ: co-marketing fund requests of the partners in scope (the API's list)."""
+
+    key = "channels.fundrequest"
+    model = FundRequest
+    title = _("Co-marketing fund requests")
+    columns = [
+        Column("plan.title", _("plan"), sort="plan__title", field="plan"),
+        Column(
+            "plan.partner.name", _("partner"), sort="plan__partner__name", field="plan"
+        ),
+        Column("purpose", _("purpose")),
+        Column("amount", _("amount requested"), sort="amount"),
+        Column("approved_amount", _("amount approved"), sort="approved_amount"),
+        Column("status", _("status"), sort="status", choices=True),
+        Column("created_at", _("created at"), sort="created_at"),
+    ]
+    search_fields = ("purpose", "plan__title", "plan__partner__name")
+    filterset_class = FundRequestFilter
+    default_sort = "-created_at"
+
+    def base_queryset(self, user):
+        return of_visible_partners(
+            FundRequest.objects.select_related("plan", "plan__partner"),
+            user,
+            field="plan__partner",
+        )
+
+
+# The portal's lists (the portal API reads through them): the caller's partner only.
+
+
+def _caller_partner_id(user):
+    member = membership(user)
+    return member.partner_id if member else None
+
+
+@register
+class PortalPromotionList(ListSpec):
+    key = "channels.portal_promotion"
+    model = Promotion
+    title = _("Promotions")
+    columns = PromotionList.columns[:4]
+    search_fields = ("name", "description")
+    filterset_class = PromotionFilter
+    default_sort = "-starts_on"
+
+    def base_queryset(self, user):
+        partner = user_partner(user)
+        if partner is None:
+            return Promotion.objects.none()
+        return promotions_for_partner(partner)
+
+
+class PortalPlanFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        label=_("status"), choices=PartnerPlan.Status.choices
+    )
+
+    class Meta:
+        model = PartnerPlan
+        fields = ["status"]
+
+
+@register
+class PortalPlanList(ListSpec):
+    key = "channels.portal_partnerplan"
+    model = PartnerPlan
+    title = _("Partner plans")
+    columns = [c for c in PlanList.columns if c.name != "partner.name"]
+    search_fields = ("title", "promotion__name")
+    filterset_class = PortalPlanFilter
+    default_sort = "-starts_on"
+
+    def base_queryset(self, user):
+        return plan_base().filter(partner_id=_caller_partner_id(user))
