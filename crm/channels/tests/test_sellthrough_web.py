@@ -264,3 +264,35 @@ def test_partner_users_never_reach_the_hq_pages(st, client_for):
     client = client_for(st.pa_admin)
     assert client.get("/channels/sell-through/").status_code == 404
     assert client.get("/channels/sell-through/lines/").status_code == 404
+
+
+def _queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_list_pages_cost_the_same_queries_whatever_the_rows(st, client_for):
+    hq, portal = client_for(st.mgr_a), client_for(st.pa_user)
+    urls = ("/channels/sell-through/", "/channels/sell-through/lines/")
+    st.submit("Q-1")
+    before = [_queries(hq, url) for url in urls]
+    before.append(_queries(portal, "/portal/sell-through/"))
+    before.append(_queries(portal, "/portal/customers/"))
+    for n in range(2, 7):
+        st.submit(
+            f"Q-{n}",
+            [
+                st.line(end_customer_name=f"查询计数客户{n}有限公司"),
+                st.line(region=st.tianhe.pk, quantity="1"),
+            ],
+        )
+
+    after = [_queries(hq, url) for url in urls]
+    after.append(_queries(portal, "/portal/sell-through/"))
+    after.append(_queries(portal, "/portal/customers/"))
+
+    assert after == before
