@@ -21,7 +21,6 @@ from crm.core.api.serializers import (
     VersionedUpdateMixin,
 )
 from crm.core.api.viewsets import ScopedViewSet, ServiceWriteMixin, object_id
-from crm.core.errors import NotFound
 from crm.core.lists import REGISTRY
 from crm.customers.models import Region
 from crm.org.models import User
@@ -297,12 +296,9 @@ class PartnerUserViewSet(ScopedViewSet):
         ).select_related("user")
 
     def get_object(self):
-        try:
-            return selectors.hq_member_get(
-                actor=self.request.user, pk=object_id(self.kwargs["pk"], _("User"))
-            )
-        except NotFound:
-            raise
+        return selectors.hq_member_get(
+            actor=self.request.user, pk=object_id(self.kwargs["pk"], _("User"))
+        )
 
     @extend_schema(responses={200: PartnerUserOut(many=True)})
     def list(self, request, *args, **kwargs):

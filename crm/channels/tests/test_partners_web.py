@@ -5,11 +5,18 @@ portal users from the page."""
 import io
 
 import pytest
+from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from openpyxl import load_workbook
 
 from crm.channels.models import Partner, PartnerUser, Territory, Tier
-from crm.channels.tests.partners_fixtures import HANGZHOU, ZHEJIANG, d, region
+from crm.channels.tests.partners_fixtures import (
+    GUANGDONG,
+    HANGZHOU,
+    ZHEJIANG,
+    d,
+    region,
+)
 from crm.core.models import AuditEvent
 from crm.org.tests.factories import make_role
 
@@ -92,6 +99,13 @@ def test_the_detail_page(channel_org, client_for):
     assert "pa_admin" in text
     assert "pa_user" in text
     assert "pc_admin" not in text
+    # Links to the other areas' lists of this partner's records, where they exist.
+    for name in ("channels:agreement-list", "channels:purchaseorder-list"):
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        assert f'href="{url}?partner={a.pk}"' in text
 
 
 def test_another_managers_partner_is_not_found(channel_org, client_for):
@@ -119,7 +133,7 @@ def test_create_and_edit_through_the_form(channel_org, client_for):
             "tier": channel_org.silver.pk,
             "parent": channel_org.partner_a.pk,
             "credit_limit": "500000",
-            "regions_served": [ZHEJIANG, HANGZHOU],
+            "regions_served": [ZHEJIANG, GUANGDONG],
             "region_province": ZHEJIANG,
             "region_city": "330600",
         },
@@ -130,7 +144,7 @@ def test_create_and_edit_through_the_form(channel_org, client_for):
     assert partner.owner == channel_org.mgr_a
     assert partner.parent == channel_org.partner_a
     assert partner.region.code == "330600"
-    assert {r.code for r in partner.regions_served.all()} == {ZHEJIANG, HANGZHOU}
+    assert {r.code for r in partner.regions_served.all()} == {ZHEJIANG, GUANGDONG}
     data = {
         "name": "绍兴顺达机械有限公司",
         "kind": "dealer",

@@ -1,7 +1,10 @@
 """Forms of the partner pages: they check the shape of input; the services apply the
 rules (numbers, cycles, territory overlaps, who may manage portal users)."""
 
+from decimal import Decimal
+
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.channels.models import Partner, Territory, Tier
@@ -36,10 +39,9 @@ class PartnerForm(RecordForm):
     )
     regions_served = forms.ModelMultipleChoiceField(
         label=_("regions served"),
-        queryset=Region.objects.filter(level__lte=Region.Level.CITY).order_by("code"),
+        queryset=Region.objects.filter(level=Region.Level.PROVINCE).order_by("code"),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 8}),
-        help_text=_("Provinces and cities; hold Ctrl to choose several."),
+        widget=forms.CheckboxSelectMultiple,
     )
     credit_limit = forms.DecimalField(
         label=_("credit limit"),
@@ -88,8 +90,16 @@ class PartnerForm(RecordForm):
             self.fields["owner"].required = False
             self.fields["owner"].help_text = _("Empty: you.")
         if self.instance.pk:
-            self.fields["regions_served"].initial = list(
-                self.instance.regions_served.values_list("pk", flat=True)
+            served = list(self.instance.regions_served.values_list("pk", flat=True))
+            # Provinces to tick, plus any city an API client chose.
+            self.fields["regions_served"].queryset = (
+                Region.objects.filter(Q(level=Region.Level.PROVINCE) | Q(pk__in=served))
+                .select_related("parent")
+                .order_by("code")
+            )
+            self.fields["regions_served"].initial = served
+            self.initial["credit_limit"] = self.instance.credit_limit.quantize(
+                Decimal("0.01")
             )
 
 
