@@ -182,3 +182,35 @@ def test_portal_api(channel_org, api):
     assert all(r["id"] != theirs.pk for r in client.get(url).data["results"])
     assert api(org.mgr_a).get(url).status_code == 403
     assert api(org.pa_user).get("/api/v1/channels/stock-counts/").status_code == 403
+
+
+def test_bound_service_rules(stock):  # noqa: F811
+    from crm.channels.services.inventory import (
+        stock_bound_create,
+        stock_bound_delete,
+        stock_bound_update,
+    )
+    from crm.core.errors import Forbidden, Invalid
+
+    p1, p2 = stock.catalogue.p1, stock.catalogue.p2
+    a = stock.partner_a
+    first = stock_bound_create(
+        actor=stock.mgr_a,
+        data={"partner": a, "product": p1, "low_days": 5, "high_days": 50},
+    )
+    second = stock_bound_create(
+        actor=stock.mgr_a,
+        data={"partner": a, "product": p2, "low_days": 5, "high_days": 50},
+    )
+    # moving the second onto the first's pair is refused
+    with pytest.raises(Invalid) as exc:
+        stock_bound_update(actor=stock.mgr_a, obj=second, data={"product": p1})
+    assert "product" in exc.value.fields
+    # low must stay below high
+    with pytest.raises(Invalid):
+        stock_bound_update(actor=stock.mgr_a, obj=first, data={"low_days": 50})
+    # deleting needs the delete permission (the channel role has none)
+    with pytest.raises(Forbidden):
+        stock_bound_delete(actor=stock.mgr_a, obj=first)
+    stock_bound_delete(actor=stock.admin, obj=first)
+    assert list(StockBound.objects.all()) == [second]

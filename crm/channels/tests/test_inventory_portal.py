@@ -214,3 +214,32 @@ def test_portal_isolation(org, client_for):
         "/channels/inventory/bounds/",
     ):
         assert mine.get(url).status_code == 404
+
+
+def test_replacing_a_count_is_audited(org):
+    from django.contrib.contenttypes.models import ContentType
+
+    from crm.core.models import AuditEvent
+
+    p1 = org.catalogue.p1
+    day = datetime.date(2026, 3, 1)
+    stock_count_submit(
+        actor=org.pa_user,
+        partner=org.partner_a,
+        counted_on=day,
+        lines=[{"product": p1, "quantity": 5}],
+    )
+    (count_,) = stock_count_submit(
+        actor=org.pa_admin,
+        partner=org.partner_a,
+        counted_on=day,
+        lines=[{"product": p1, "quantity": 8}],
+    )
+    assert StockCount.objects.count() == 1
+    events = AuditEvent.objects.filter(
+        content_type=ContentType.objects.get_for_model(StockCount),
+        object_id=str(count_.pk),
+    ).order_by("pk")
+    assert [e.action for e in events] == ["create", "update"]
+    assert events[1].changes["quantity"] == ["5.0000", "8.0000"]
+    assert events[1].actor == org.pa_admin

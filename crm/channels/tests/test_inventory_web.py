@@ -193,3 +193,35 @@ def test_bounds_scope(stock, client_for):  # noqa: F811
         {"partner": stock.partner_a.pk, "product": "", "low_days": 5, "high_days": 60},
     )
     assert response.status_code == 302
+
+
+def test_pages_need_the_view_permission(stock, client_for):  # noqa: F811
+    client = client_for(stock.rep_c)  # a sales rep without channel permissions
+    for url in (
+        "/channels/inventory/",
+        "/channels/inventory/reconciliation/",
+        "/channels/inventory/counts/",
+        "/channels/inventory/bounds/",
+    ):
+        assert client.get(url).status_code == 403
+
+
+def test_reconciliation_page_queries_do_not_grow_with_rows(stock, client_for):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.channels.tests.inventory_fixtures import count, sell
+
+    client = client_for(stock.admin)
+    url = "/channels/inventory/reconciliation/"
+    client.get(url, {"as_of": AS_OF})
+    with CaptureQueriesContext(connection) as before:
+        client.get(url, {"as_of": AS_OF})
+    for product in (stock.catalogue.p2, stock.catalogue.p3):
+        count(stock.partner_c, product, "2026-03-01", 5)
+        count(stock.partner_c, product, "2026-03-31", 4)
+        sell(stock.partner_c, product, "2026-03-15", 1)
+    with CaptureQueriesContext(connection) as after:
+        response = client.get(url, {"as_of": AS_OF})
+    assert len(response.context["rows"]) == 7
+    assert len(after) == len(before)
