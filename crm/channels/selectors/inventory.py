@@ -928,7 +928,7 @@ class StockBoundList(ListSpec):
     model = StockBound
     title = _("Stock bounds")
     columns = [
-        BlankColumn("partner", _("partner"), sort="partner__number"),
+        BlankColumn("partner", _("partner"), sort="partner__number", link=True),
         BlankColumn("product", _("product"), sort="product__code"),
         Column("low_days", _("low stock below (days)"), sort="low_days"),
         Column("high_days", _("over-stock above (days)"), sort="high_days"),
