@@ -429,3 +429,21 @@ def test_portal_isolation_404(closed, client_for):
     assert client_for(org.mgr_a).get("/api/v1/portal/scores/").status_code == 403
     # partner users never reach the HQ pages
     assert pa.get(f"/channels/scores/{org.period.pk}/").status_code in (403, 404)
+
+
+def test_pages_open_for_a_channel_manager(closed, client_for):
+    org = closed
+    client = client_for(org.mgr_a)
+    for url in (
+        "/channels/scores/",
+        "/channels/scores/new/",
+        "/channels/targets/new/",
+        f"/channels/targets/{org.target_a.pk}/",
+        f"/channels/targets/{org.target_a2.pk}/edit/",
+        "/channels/kpis/",
+    ):
+        assert client.get(url).status_code == 200, url
+    # a partner user reaches none of them
+    pa = client_for(org.pa_admin)
+    for url in ("/channels/scores/", "/channels/targets/", "/channels/kpis/"):
+        assert pa.get(url).status_code in (403, 404), url
