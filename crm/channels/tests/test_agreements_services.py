@@ -274,6 +274,11 @@ def test_renewal_copies_everything_for_the_next_period(channel_org):
         ("rebate", Decimal("120"), Decimal("3"), Decimal("0")),
     ]
     assert old.rules.count() == 3  # copied, not moved
+    (created,) = events(new)
+    assert created.action == "create"
+    assert created.note == f"renews {old.number}"
+    assert created.changes["territory"][1] == sorted([str(hangzhou), str(ningbo)])
+    assert events(old)[-1].note == f"renewal {new.number} drafted"
     old.refresh_from_db()
     assert old.status == S.ACTIVE  # renewed only once the renewal is in force
     with pytest.raises(Conflict) as twice:
