@@ -29,7 +29,9 @@ class PartnerFilter(django_filters.FilterSet):
     )
     region = django_filters.ModelChoiceFilter(
         label=_("region"),
-        queryset=Region.objects.filter(level__lte=Region.Level.CITY),
+        queryset=Region.objects.filter(level__lte=Region.Level.CITY).select_related(
+            "parent"
+        ),
         field_name="region",
         method="in_region",
     )

@@ -312,3 +312,25 @@ def test_tiers_page_add_and_edit(channel_org, client_for):
     assert AuditEvent.objects.filter(object_id=str(tier.pk)).count() == 2
     # A channel manager's role does not manage tiers.
     assert client_for(channel_org.mgr_a).get("/channels/tiers/").status_code == 403
+
+
+def test_the_list_costs_the_same_queries_for_more_rows(channel_org, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(channel_org.admin)
+    client.get("/channels/partners/")  # warm caches (parameters, sessions)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/channels/partners/")
+    for i in range(20):
+        Partner.objects.create(
+            number=f"QD1{i:05d}",
+            name=f"批量{i}",
+            owner=channel_org.mgr_c,
+            tier=channel_org.gold,
+            region=region(HANGZHOU),
+            parent=channel_org.partner_c,
+        )
+    with CaptureQueriesContext(connection) as many:
+        client.get("/channels/partners/")
+    assert len(many) == len(few)
