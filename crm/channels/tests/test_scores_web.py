@@ -217,15 +217,15 @@ def test_kpi_settings_page_saves_weights_and_checks_parameters(channel_org, clie
     data[f"kpi-{growth.pk}-weight"] = "25"
     data[f"kpi-{timely.pk}-parameters"] = '{"deadline_day": 40}'
     client = client_for(org.manager)
-    assert client_for(org.mgr_a).get("/channels/kpis/").status_code == 200
+    assert client_for(org.mgr_a).get("/channels/scores/kpis/").status_code == 200
     with translation.override("en"):
-        bad = client.post("/channels/kpis/", data)
+        bad = client.post("/channels/scores/kpis/", data)
     assert bad.status_code == 400
     assert "deadline_day must be from 1 to 28" in bad.content.decode()
     growth.refresh_from_db()
     assert growth.weight == D("15")  # all or nothing
     data[f"kpi-{timely.pk}-parameters"] = '{"deadline_day": 10}'
-    assert client.post("/channels/kpis/", data).status_code == 302
+    assert client.post("/channels/scores/kpis/", data).status_code == 302
     growth.refresh_from_db()
     timely.refresh_from_db()
     assert growth.weight == D("25")
@@ -440,10 +440,10 @@ def test_pages_open_for_a_channel_manager(closed, client_for):
         "/channels/targets/new/",
         f"/channels/targets/{org.target_a.pk}/",
         f"/channels/targets/{org.target_a2.pk}/edit/",
-        "/channels/kpis/",
+        "/channels/scores/kpis/",
     ):
         assert client.get(url).status_code == 200, url
     # a partner user reaches none of them
     pa = client_for(org.pa_admin)
-    for url in ("/channels/scores/", "/channels/targets/", "/channels/kpis/"):
+    for url in ("/channels/scores/", "/channels/targets/", "/channels/scores/kpis/"):
         assert pa.get(url).status_code in (403, 404), url

@@ -319,7 +319,7 @@ urlpatterns = [
     path("targets/<int:pk>/", TargetDetailView.as_view(), name="target-detail"),
     path("targets/<int:pk>/edit/", TargetFormView.as_view(), name="target-edit"),
     path("targets/<int:pk>/delete/", target_delete, name="target-delete"),
-    path("kpis/", kpi_settings, name="kpi-settings"),
+    path("scores/kpis/", kpi_settings, name="kpi-settings"),
     path("scores/", ScorePeriodListView.as_view(), name="scoreperiod-list"),
     path("scores/new/", ScorePeriodFormView.as_view(), name="scoreperiod-create"),
     path(

@@ -118,6 +118,9 @@ class KpiForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            weight = self.instance.weight.normalize()
+            self.initial["weight"] = format(weight, "f")
         self.initial["parameters"] = json.dumps(
             self.instance.parameters or {}, ensure_ascii=False
         )
