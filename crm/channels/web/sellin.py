@@ -18,7 +18,7 @@ from crm.channels.services import sellin as services
 from crm.channels.web.sellin_forms import DecisionForm, ReceiveForm
 from crm.core.scopes import authorize, can
 from crm.core.web.views import DetailPageView, ListPageView
-from crm.sales.web.contracts import link, report_form_errors, run
+from crm.sales.web.contracts import report_form_errors, run
 
 S = PurchaseOrder.Status
 
@@ -77,7 +77,6 @@ class PurchaseOrderDetailView(DetailPageView):
             "can_receive": obj.status == S.APPROVED
             and can(user, "channels.change_purchaseorder"),
             "receive_form": ReceiveForm(lines=lines),
-            "partner_url": link("channels:partner-detail", obj.partner_id),
         }
 
 
