@@ -2,9 +2,11 @@
 partner's exclusive territory; none after expiry; the decision and who is told."""
 
 import datetime
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import translation
 
 from crm.channels.models import DealRegistration, Territory
@@ -220,3 +222,32 @@ def test_deciding_needs_the_special_permission(mkt):
     mkt.rep_a.groups.clear()
     with pytest.raises(Forbidden):
         deal_decide(actor=mkt.rep_a, deal=deal, approve=True)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL"
+)
+def test_simultaneous_registrations_of_one_customer_both_see_the_conflict(mkt):
+    """Two partners register 华为技术 at the same moment: registrations are checked one
+    after the other (the number sequence row is locked), so the second sees the first."""
+    barrier = threading.Barrier(2)
+    done = []
+
+    def run(user):
+        try:
+            barrier.wait()
+            done.append(register(user).pk)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=(u,)) for u in (mkt.pa_user, mkt.pc_admin)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(DealRegistration.objects.values_list("status", flat=True))
+    assert len(done) == 2
+    assert statuses == ["conflict", "conflict"]

@@ -5,7 +5,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.utils import translation
 
 from crm.channels.models import FundRequest, PartnerPlan, Promotion
@@ -305,7 +305,7 @@ def test_approval_needs_the_special_permission(mkt):
         )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks need PostgreSQL"
 )
@@ -325,7 +325,7 @@ def test_concurrent_approvals_never_overspend(mkt):
         except Conflict:
             outcomes.append("refused")
         finally:
-            close_old_connections()
+            connection.close()
 
     threads = [threading.Thread(target=approve, args=(r,)) for r in requests]
     for t in threads:

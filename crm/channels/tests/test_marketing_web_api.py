@@ -337,3 +337,41 @@ def test_execution_by_portal_form(world, client_for):
     assert response.status_code == 302
     assert world.plan_a.executions.get().spent == 1200
     assert D(2026, 4, 2) == world.plan_a.executions.get().reported_on
+
+
+def _queries(client, url) -> int:
+    """How many queries one request of the page costs."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/channels/promotions/",
+        "/channels/plans/",
+        "/channels/deals/",
+        "/api/v1/channels/promotions/",
+        "/api/v1/channels/plans/",
+        "/api/v1/channels/deals/",
+    ],
+)
+def test_hq_lists_cost_the_same_queries_for_more_rows(mkt, client_for, url):
+    from crm.channels.services.deals import deal_register
+
+    client = client_for(mkt.admin)
+
+    def add(n):
+        promotion = make_promotion(mkt, name=f"促销{n}")
+        make_plan(mkt, promotion)
+        deal_register(actor=mkt.pa_user, data={"customer_name": f"客户{n}"})
+
+    add(1)
+    one = _queries(client, url)
+    for n in range(2, 5):
+        add(n)
+    assert _queries(client, url) == one
