@@ -18,6 +18,22 @@ from crm.core.trees import tree_place
 from crm.org.tests.factories import DepartmentFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _regions_after_flush(request):
+    """A transactional test starts from a flushed database, without the rows data
+    migrations load; the regions (GB/T 2260) are reference data every module reads, so
+    they are put back (the loader skips codes already there)."""
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        return
+    request.getfixturevalue("transactional_db")
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("crm.customers.migrations.0002_load_regions").load_regions(apps, None)
+
+
 @pytest.fixture
 def org(db):
     group = DepartmentFactory(name="集团", kind="group")

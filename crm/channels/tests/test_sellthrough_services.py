@@ -305,7 +305,7 @@ def _concurrently(calls):
 
 
 @postgresql
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_concurrent_submissions_of_one_report_store_it_once(st):
     lines = [st.line(end_customer_name="并发测试客户有限公司")]
 
@@ -320,7 +320,7 @@ def test_two_concurrent_submissions_of_one_report_store_it_once(st):
 
 
 @postgresql
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_one_reference_with_two_contents_at_once_stores_one(st):
     results = _concurrently(
         [
@@ -337,7 +337,7 @@ def test_one_reference_with_two_contents_at_once_stores_one(st):
 
 
 @postgresql
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_partners_reporting_one_new_customer_at_once_create_it_once(st):
     name = "并发终端客户有限公司"
     results = _concurrently(
