@@ -270,6 +270,19 @@ SPECTACULAR_SETTINGS = {
         "PaymentMethodEnum": "crm.sales.models.Payment.Method",
         "CommissionPeriodStatusEnum": "crm.sales.models.CommissionPeriod.Status",
         "PeriodTypeEnum": "crm.sales.models.SalesTarget.PeriodType",
+        # Channels. Score periods share CommissionPeriodStatusEnum (open/closed) and
+        # PeriodTypeEnum (month/quarter/year): one name per choice set.
+        "PartnerKindEnum": "crm.channels.models.Partner.Kind",
+        "PartnerStatusEnum": "crm.channels.models.Partner.Status",
+        "AgreementStatusEnum": "crm.channels.models.Agreement.Status",
+        "AgreementTermKindEnum": "crm.channels.models.AgreementTerm.Kind",
+        "PurchaseOrderStatusEnum": "crm.channels.models.PurchaseOrder.Status",
+        "SellThroughSourceEnum": "crm.channels.models.SellThroughReport.Source",
+        "KpiMeasureEnum": "crm.channels.models.Kpi.Measure",
+        "PromotionStatusEnum": "crm.channels.models.Promotion.Status",
+        "PartnerPlanStatusEnum": "crm.channels.models.PartnerPlan.Status",
+        "FundRequestStatusEnum": "crm.channels.models.FundRequest.Status",
+        "DealRegistrationStatusEnum": "crm.channels.models.DealRegistration.Status",
     },
 }
 
