@@ -180,6 +180,9 @@ CHANNEL_MANAGER = (
     "channels.approve_fundrequest",
     "channels.decide_dealregistration",
     "channels.manage_partnerusers",
+    # D5: end customers reported by their partners become customer records they own.
+    "customers.view_customer",
+    "customers.add_customer",
 )
 ROLES = {
     "系统管理员": (
@@ -258,7 +261,13 @@ ROLES = {
             customers=DataScope.ALL,
             channels=DataScope.ALL,
         ),
-        (*VIEW_CATALOGUE, "core.export_data", "channels.*", "customers.view_customer"),
+        (
+            *VIEW_CATALOGUE,
+            "core.export_data",
+            "channels.*",
+            "customers.view_customer",
+            "customers.add_customer",
+        ),
         {},
     ),
     "客服专员": (

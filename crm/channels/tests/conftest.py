@@ -71,6 +71,7 @@ def channel_role(db):
             f"渠道-{scope}",
             *channel_perms("view", "add", "change"),
             "customers.view_customer",
+            "customers.add_customer",
             "products.view_product",
             "products.view_pricelist",
             *extra,
