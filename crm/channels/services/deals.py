@@ -19,7 +19,8 @@ sequence row stays locked until the registration commits, so two partners regist
 the same customer at once are checked one after the other.
 
 Deciding: approving one registration protects it for `deal_protection_days` (system
-parameter, default 90) and rejects the competing open ones; rejecting closes it. The
+parameter, default 90) and rejects the competing ones that still hold the customer
+(open, or approved earlier: HQ gives the customer to one partner); rejecting closes it. The
 partners whose registrations are rejected are told why (in-app notification to each of
 their portal users). A registration is decided once: deciding it again is a 409.
 """
@@ -27,6 +28,7 @@ their portal users). A registration is decided once: deciding it again is a 409.
 import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -229,7 +231,7 @@ def deal_decide(
     note: str = "",
     today: datetime.date | None = None,
 ) -> DealRegistration:
-    """Approve (protect it; the competing open registrations are rejected) or reject a
+    """Approve (protect it; the competing registrations are rejected) or reject a
     registration awaiting a decision; the losers' partners are told why."""
     authorize(actor, "channels.decide_dealregistration")
     today = today or timezone.localdate()
@@ -277,6 +279,7 @@ def deal_decide(
         losers = (
             DealRegistration.objects.select_for_update()
             .filter(pk__in=ids, status__in=HOLDING)
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
             .order_by("pk")
         )
         for loser in losers.select_related("partner"):
@@ -306,3 +309,28 @@ def deal_decide(
                 deal=loser,
             )
     return deal
+
+
+def deal_registrations_expire(*, today: datetime.date | None = None) -> int:
+    """Approved registrations whose protection ended before `today` become expired
+    (a daily job's body; conflict detection already ignores them by date, so running
+    it late or twice changes nothing). Returns how many expired."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        due = list(
+            DealRegistration.objects.select_for_update()
+            .filter(status=DealRegistration.Status.APPROVED, valid_until__lt=today)
+            .order_by("pk")
+        )
+        for deal in due:
+            before = snapshot(deal)
+            deal.status = DealRegistration.Status.EXPIRED
+            deal.save(update_fields=["status", "updated_at"])
+            audit_record(
+                actor=None,
+                obj=deal,
+                action=AuditEvent.Action.UPDATE,
+                before=before,
+                note="expired",
+            )
+    return len(due)

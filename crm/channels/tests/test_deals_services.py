@@ -10,7 +10,11 @@ from django.db import connection
 from django.utils import translation
 
 from crm.channels.models import DealRegistration, Territory
-from crm.channels.services.deals import deal_decide, deal_register
+from crm.channels.services.deals import (
+    deal_decide,
+    deal_register,
+    deal_registrations_expire,
+)
 from crm.channels.tests.marketing_fixtures import D, mkt
 from crm.core.errors import Conflict, Forbidden, Invalid
 from crm.core.models import Notification
@@ -251,3 +255,14 @@ def test_simultaneous_registrations_of_one_customer_both_see_the_conflict(mkt):
     statuses = sorted(DealRegistration.objects.values_list("status", flat=True))
     assert len(done) == 2
     assert statuses == ["conflict", "conflict"]
+
+
+def test_expiry_job_marks_ended_protection_expired_once(mkt):
+    deal = register(mkt.pa_user, today=D(2026, 1, 5))
+    deal_decide(actor=mkt.mgr_a, deal=deal, approve=True, today=D(2026, 1, 5))
+    assert deal_registrations_expire(today=D(2026, 4, 5)) == 0  # last protected day
+    assert deal_registrations_expire(today=D(2026, 4, 6)) == 1
+    assert fresh(deal).status == DealRegistration.Status.EXPIRED
+    assert deal_registrations_expire(today=D(2026, 4, 7)) == 0
+    # An expired registration holds nothing.
+    assert register(mkt.pc_admin, today=D(2026, 4, 7)).status == "pending"
