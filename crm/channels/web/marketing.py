@@ -179,6 +179,7 @@ def promotion_calendar_view(request):
         months.append(
             {
                 "label": MONTHS_AP[month],
+                "left": f"{(start - first).days * 100 / days:.3f}",
                 "width": f"{(end - start).days * 100 / days:.3f}",
             }
         )
