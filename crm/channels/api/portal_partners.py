@@ -178,5 +178,3 @@ class PortalUserViewSet(PortalAPIMixin, viewsets.GenericViewSet):
 router = SimpleRouter()
 router.register("users", PortalUserViewSet, basename="portal-user")
 urlpatterns = router.urls
-
-
