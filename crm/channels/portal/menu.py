@@ -25,6 +25,7 @@ ITEMS = (
     PortalItem(_("Agreements"), "portal:agreement-list", "file-earmark-ruled"),
     PortalItem(_("Promotions & plans"), "portal:promotion-list", "megaphone"),
     PortalItem(_("Deal registrations"), "portal:deal-list", "person-check"),
+    PortalItem(_("My company"), "portal:company", "building"),
     PortalItem(_("Users"), "portal:user-list", "people", admin_only=True),
     PortalItem(_("API keys"), "portal:apikey-list", "key", admin_only=True),
 )
