@@ -513,7 +513,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('rebate', 'Rebate'), ('penalty', 'Penalty')], max_length=16, verbose_name='kind')),
                 ('threshold_percent', models.DecimalField(decimal_places=4, max_digits=7, validators=[django.core.validators.MinValueValidator(0)], verbose_name='achievement threshold %')),
-                ('percent', models.DecimalField(decimal_places=4, default=Decimal('0'), max_digits=7, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='rebate % of sell-in')),
+                ('percent', models.DecimalField(decimal_places=4, default=Decimal('0'), max_digits=7, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='rebate on sell-in %')),
                 ('amount', models.DecimalField(decimal_places=6, default=Decimal('0'), max_digits=20, verbose_name='fine')),
                 ('description', models.CharField(blank=True, max_length=255, verbose_name='description')),
                 ('agreement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rules', to='channels.agreement', verbose_name='agreement')),

@@ -126,7 +126,7 @@ class AgreementTerm(models.Model):
         _("achievement threshold %"), **PERCENT, validators=[MinValueValidator(0)]
     )
     percent = models.DecimalField(
-        _("rebate % of sell-in"),
+        _("rebate on sell-in %"),
         **PERCENT,
         default=Decimal("0"),
         validators=[MinValueValidator(0), MaxValueValidator(100)],

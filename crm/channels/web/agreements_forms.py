@@ -71,7 +71,7 @@ class RuleForm(forms.Form):
         decimal_places=PERCENT["decimal_places"],
     )
     percent = forms.DecimalField(
-        label=_("rebate % of sell-in"),
+        label=_("rebate on sell-in %"),
         required=False,
         max_digits=PERCENT["max_digits"],
         decimal_places=PERCENT["decimal_places"],
