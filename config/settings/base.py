@@ -206,6 +206,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "crm.channels.tasks.warn_expiring_agreements",
         "schedule": crontab(hour=7, minute=50),
     },
+    # D10: deal registrations lose their protection when it ends.
+    "channels-deal-registrations-expiry": {
+        "task": "crm.channels.tasks.expire_deal_registrations",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 EMAIL_BACKEND = env_str(

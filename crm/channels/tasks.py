@@ -15,3 +15,13 @@ def warn_expiring_agreements(today: str | None = None) -> dict:
 
     day = datetime.date.fromisoformat(today) if today else None
     return agreements_expiry_run(today=day)
+
+
+@shared_task(name="crm.channels.tasks.expire_deal_registrations")
+def expire_deal_registrations(today: str | None = None) -> int:
+    """D10: approved deal registrations whose protection has ended become expired.
+    `today` (ISO date) is for reruns."""
+    from crm.channels.services.deals import deal_registrations_expire
+
+    day = datetime.date.fromisoformat(today) if today else None
+    return deal_registrations_expire(today=day)

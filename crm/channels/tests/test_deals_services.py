@@ -228,7 +228,7 @@ def test_deciding_needs_the_special_permission(mkt):
         deal_decide(actor=mkt.rep_a, deal=deal, approve=True)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks need PostgreSQL"
 )
@@ -266,3 +266,15 @@ def test_expiry_job_marks_ended_protection_expired_once(mkt):
     assert deal_registrations_expire(today=D(2026, 4, 7)) == 0
     # An expired registration holds nothing.
     assert register(mkt.pc_admin, today=D(2026, 4, 7)).status == "pending"
+
+
+def test_the_expiry_task_runs_the_job_and_is_scheduled(mkt, settings):
+    from crm.channels.tasks import expire_deal_registrations
+
+    deal = register(mkt.pa_user, today=D(2026, 1, 5))
+    deal_decide(actor=mkt.mgr_a, deal=deal, approve=True, today=D(2026, 1, 5))
+    # apply(): the task body in this process, on the test database.
+    assert expire_deal_registrations.apply(args=["2026-04-06"]).get() == 1
+    assert fresh(deal).status == DealRegistration.Status.EXPIRED
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "crm.channels.tasks.expire_deal_registrations" in tasks

@@ -305,7 +305,7 @@ def test_approval_needs_the_special_permission(mkt):
         )
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks need PostgreSQL"
 )
