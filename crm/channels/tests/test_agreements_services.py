@@ -110,7 +110,7 @@ def test_only_a_draft_is_edited_and_a_stale_version_is_refused(channel_org):
         )
 
 
-def test_rules_thresholds_are_unique_per_kind(channel_org):
+def test_rules_thresholds_are_unique_per_kind(english, channel_org):
     org = channel_org
     draft = new_draft(org)
 

@@ -72,7 +72,7 @@ def test_count_form_saves_and_same_day_replaces(org, client_for):
     assert StockCount.objects.get(product=p1).submitted_by == org.pa_user
 
 
-def test_count_form_refuses_future_and_negative(org, client_for):
+def test_count_form_refuses_future_and_negative(english, org, client_for):
     p1 = org.catalogue.p1
     client = client_for(org.pa_user)
     tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
@@ -138,7 +138,7 @@ def test_service_rules(org):
     assert saved.quantity == Decimal("2.5")
 
 
-def test_upload_dry_run_errors_then_nothing_stored(org, client_for):
+def test_upload_dry_run_errors_then_nothing_stored(english, org, client_for):
     client = client_for(org.pa_user)
     text = (
         "盘点日期,产品编码,数量\n"

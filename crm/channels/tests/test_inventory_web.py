@@ -126,7 +126,7 @@ def test_stock_count_list_scope(stock, client_for):  # noqa: F811
     assert "QD000003" not in html
 
 
-def test_bounds_pages(stock, client_for):  # noqa: F811
+def test_bounds_pages(english, stock, client_for):  # noqa: F811
     admin = client_for(stock.admin)
     response = admin.post(
         "/channels/inventory/bounds/new/",

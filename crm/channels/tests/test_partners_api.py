@@ -64,7 +64,7 @@ def test_a_cycle_is_refused(channel_org, client_for):
     assert "parent" in response.json()["fields"]
 
 
-def test_territories_through_the_api(channel_org, client_for):
+def test_territories_through_the_api(english, channel_org, client_for):
     Territory.objects.create(
         partner=channel_org.partner_c,
         region=region(GUANGDONG),

@@ -101,7 +101,7 @@ def test_target_list_filters_and_scope(scored_org, client_for):
     assert org.partner_c.name not in text
 
 
-def test_target_form_computes_the_end_and_saves_lines(channel_org, client_for):
+def test_target_form_computes_the_end_and_saves_lines(english, channel_org, client_for):
     org = channel_org
     client = client_for(org.mgr_a)
     response = client.post(
@@ -202,7 +202,9 @@ def test_target_api_stale_version_409(scored_org, client_for):
 # KPIs
 
 
-def test_kpi_settings_page_saves_weights_and_checks_parameters(channel_org, client_for):
+def test_kpi_settings_page_saves_weights_and_checks_parameters(
+    english, channel_org, client_for
+):
     org = channel_org
     kpis = list(Kpi.objects.order_by("sort_order"))
     data = {}
@@ -248,7 +250,7 @@ def test_kpi_deadline_parameter_changes_timeliness(scored_org):
 # Score periods
 
 
-def test_period_create_compute_close_through_pages(channel_org, client_for):
+def test_period_create_compute_close_through_pages(english, channel_org, client_for):
     org = channel_org
     client = client_for(org.admin)
     response = client.post(

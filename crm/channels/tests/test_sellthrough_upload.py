@@ -105,7 +105,9 @@ def test_the_form_reference_names_a_file_without_a_column(st, client_for):
     assert SellThroughReport.objects.get().reference == "HT-2026-06"
 
 
-def test_a_changed_file_under_a_used_report_id_is_refused_whole(st, client_for):
+def test_a_changed_file_under_a_used_report_id_is_refused_whole(
+    english, st, client_for
+):
     client = client_for(st.pa_user)
     commit(client, upload(client, csv_file(sales_rows(st, "HT-FILE-3"))))
 
