@@ -245,9 +245,7 @@ class TerritoryViewSet(mixins.DestroyModelMixin, ScopedViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Territory.objects.none()
-        return Territory.objects.filter(
-            partner__in=selectors.partner_queryset(actor=self.request.user).values("pk")
-        ).select_related("region")
+        return selectors.territory_list(actor=self.request.user)
 
     def get_object(self):
         return selectors.territory_get(
@@ -291,9 +289,7 @@ class PartnerUserViewSet(ScopedViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return PartnerUser.objects.none()
-        return PartnerUser.objects.filter(
-            partner__in=selectors.partner_queryset(actor=self.request.user).values("pk")
-        ).select_related("user")
+        return selectors.hq_member_list(actor=self.request.user)
 
     def get_object(self):
         return selectors.hq_member_get(

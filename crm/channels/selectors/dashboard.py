@@ -58,6 +58,7 @@ from crm.channels.models import (
 from crm.channels.selectors.inventory import percent_of, reconciliation_queryset
 from crm.channels.selectors.partners_scope import of_visible_partners
 from crm.core.errors import Invalid
+from crm.core.periods import PeriodForm
 from crm.core.scopes import authorize
 from crm.customers.models import Region
 
@@ -68,20 +69,14 @@ RATE_PLACES = Decimal("0.1")
 TREND_MONTHS = 12
 TOP = 10
 ALERTS = 10
-MAX_DAYS = 3660
 
 
 # Filters
 
 
-class DashboardFilterForm(forms.Form):
+class DashboardFilterForm(PeriodForm):
     """Period (a year, or from/to) and a province."""
 
-    year = forms.IntegerField(
-        label=gettext_lazy("year"), min_value=2000, max_value=2100, required=False
-    )
-    date_from = forms.DateField(label=gettext_lazy("from"), required=False)
-    date_to = forms.DateField(label=gettext_lazy("to"), required=False)
     region = forms.ModelChoiceField(
         label=gettext_lazy("province"),
         queryset=Region.objects.filter(level=Region.Level.PROVINCE).order_by("code"),
@@ -90,31 +85,8 @@ class DashboardFilterForm(forms.Form):
     )
 
     def __init__(self, data=None, *, today=None, **kwargs):
-        super().__init__(data, **kwargs)
-        self.today = today or timezone.localdate()
+        super().__init__(data, today=today, **kwargs)
         self.fields["region"].label_from_instance = lambda r: r.name
-        self.fields["year"].widget.attrs["placeholder"] = str(self.today.year)
-        self.fields["date_from"].widget.input_type = "date"
-        self.fields["date_to"].widget.input_type = "date"
-
-    def clean(self):
-        data = super().clean()
-        start, end, year = data.get("date_from"), data.get("date_to"), data.get("year")
-        if "date_from" in self.errors or "date_to" in self.errors:
-            return data
-        if start is None and end is None:
-            year = year or self.today.year
-            start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
-        elif start is None:
-            start = datetime.date(end.year, 1, 1)
-        elif end is None:
-            end = datetime.date(start.year, 12, 31)
-        if end < start:
-            self.add_error("date_to", _("The end of the period is before its start."))
-        elif (end - start).days > MAX_DAYS:
-            self.add_error("date_to", _("A period may span at most ten years."))
-        data["date_from"], data["date_to"] = start, end
-        return data
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,10 @@ from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from crm.channels.models import Partner, PartnerUser, Territory, Tier
-from crm.channels.selectors.partners_scope import partners_visible
+from crm.channels.selectors.partners_scope import (
+    of_visible_partners,
+    partners_visible,
+)
 from crm.core.api.serializers import is_id
 from crm.core.errors import NotFound
 from crm.core.lists import Column, ListSpec, register
@@ -45,11 +48,6 @@ class PartnerFilter(django_filters.FilterSet):
         return qs.filter(region__path__startswith=value.path) if value else qs
 
 
-def partner_queryset(*, actor) -> QuerySet[Partner]:
-    """The partners the HQ user may see (the channels data scope)."""
-    return partners_visible(actor)
-
-
 @register
 class PartnerList(ListSpec):
     key = "channels.partner"
@@ -75,7 +73,7 @@ class PartnerList(ListSpec):
     detail_url_name = "channels:partner-detail"
 
     def base_queryset(self, user):
-        return partner_queryset(actor=user)
+        return partners_visible(user)
 
 
 @register
@@ -102,7 +100,7 @@ def partner_get(*, actor, pk) -> Partner:
         raise NotFound(_("Partner not found."))
     try:
         return (
-            partner_queryset(actor=actor)
+            partners_visible(actor)
             .select_related(
                 "tier", "region__parent__parent", "parent", "owner", "department"
             )
@@ -115,7 +113,7 @@ def partner_get(*, actor, pk) -> Partner:
 def partner_children(*, actor, partner: Partner) -> list[Partner]:
     """The partners that buy from this one (those the user may see)."""
     return list(
-        partner_queryset(actor=actor)
+        partners_visible(actor)
         .filter(parent=partner)
         .select_related("tier", "region")
         .order_by("number")
@@ -130,14 +128,19 @@ def partner_territories(*, partner: Partner) -> list[Territory]:
     )
 
 
+def territory_list(*, actor) -> QuerySet[Territory]:
+    """The territories of the partners within the user's scope."""
+    return of_visible_partners(Territory.objects.all(), actor).select_related(
+        "partner", "region"
+    )
+
+
 def territory_get(*, actor, pk) -> Territory:
     """A territory of a partner within the user's scope, else NotFound."""
     if not is_id(pk):
         raise NotFound(_("Territory not found."))
     try:
-        return Territory.objects.select_related("partner", "region").get(
-            pk=pk, partner__in=partner_queryset(actor=actor).values("pk")
-        )
+        return territory_list(actor=actor).get(pk=pk)
     except Territory.DoesNotExist:
         raise NotFound(_("Territory not found.")) from None
 
@@ -163,14 +166,19 @@ def member_get(*, partner: Partner, pk) -> PartnerUser:
         raise NotFound(_("User not found.")) from None
 
 
+def hq_member_list(*, actor) -> QuerySet[PartnerUser]:
+    """The portal users of the partners within the HQ user's scope."""
+    return of_visible_partners(PartnerUser.objects.all(), actor).select_related(
+        "user", "partner"
+    )
+
+
 def hq_member_get(*, actor, pk) -> PartnerUser:
     """A portal user of a partner within the HQ user's scope, else NotFound."""
     if not is_id(pk):
         raise NotFound(_("User not found."))
     try:
-        return PartnerUser.objects.select_related("user", "partner").get(
-            pk=pk, partner__in=partner_queryset(actor=actor).values("pk")
-        )
+        return hq_member_list(actor=actor).get(pk=pk)
     except PartnerUser.DoesNotExist:
         raise NotFound(_("User not found.")) from None
 

@@ -121,9 +121,7 @@ class PartnerDetailView(DetailPageView):
             "can_remove_territory": can(user, "channels.delete_territory"),
             "children": selectors.partner_children(actor=user, partner=obj),
             "parent_visible": obj.parent_id
-            and selectors.partner_queryset(actor=user)
-            .filter(pk=obj.parent_id)
-            .exists(),
+            and selectors.partners_visible(user).filter(pk=obj.parent_id).exists(),
             "members": list(selectors.partner_members(partner=obj)),
             "can_manage_users": can_users,
             "user_create_url": reverse("channels:partner-user-create", args=[obj.pk])

@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy
 
 from crm.core.api.serializers import is_id
 from crm.core.errors import Invalid
+from crm.core.periods import PeriodForm
 from crm.core.scopes import authorize, can
 from crm.customers.models import Region
 from crm.org.models import Department, User
@@ -54,7 +55,6 @@ RATE_PLACES = Decimal("0.1")
 TREND_MONTHS = 12
 TOP = 10
 TOP_PRODUCTS = 20
-MAX_DAYS = 3660  # a period of at most about ten years
 
 
 # Filters
@@ -73,15 +73,10 @@ class IdChoiceField(forms.ModelChoiceField):
         return super().to_python(value)
 
 
-class AnalysisFilterForm(forms.Form):
+class AnalysisFilterForm(PeriodForm):
     """The filters of the analysis page and API; department and owner choices are
     those within the viewer's sales data scope."""
 
-    year = forms.IntegerField(
-        label=gettext_lazy("year"), min_value=2000, max_value=2100, required=False
-    )
-    date_from = forms.DateField(label=gettext_lazy("from"), required=False)
-    date_to = forms.DateField(label=gettext_lazy("to"), required=False)
     department = IdChoiceField(
         label=gettext_lazy("department"),
         queryset=Department.objects.none(),
@@ -92,35 +87,12 @@ class AnalysisFilterForm(forms.Form):
     )
 
     def __init__(self, data=None, *, user, today=None, **kwargs):
-        super().__init__(data, **kwargs)
-        self.today = today or timezone.localdate()
+        super().__init__(data, today=today, **kwargs)
         self.fields["department"].queryset = sales_departments(actor=user)
         self.fields["department"].label_from_instance = lambda d: (
             f"{'　' * d.depth}{d.name}"
         )
         self.fields["owner"].queryset = sales_employees(actor=user)
-        self.fields["year"].widget.attrs["placeholder"] = str(self.today.year)
-        self.fields["date_from"].widget.input_type = "date"
-        self.fields["date_to"].widget.input_type = "date"
-
-    def clean(self):
-        data = super().clean()
-        start, end, year = data.get("date_from"), data.get("date_to"), data.get("year")
-        if "date_from" in self.errors or "date_to" in self.errors:
-            return data
-        if start is None and end is None:
-            year = year or self.today.year
-            start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
-        elif start is None:
-            start = datetime.date(end.year, 1, 1)
-        elif end is None:
-            end = datetime.date(start.year, 12, 31)
-        if end < start:
-            self.add_error("date_to", _("The end of the period is before its start."))
-        elif (end - start).days > MAX_DAYS:
-            self.add_error("date_to", _("A period may span at most ten years."))
-        data["date_from"], data["date_to"] = start, end
-        return data
 
 
 @dataclass(frozen=True)
