@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run test e2e-deps install install-dev assets migrate demo lint format check lock worker beat serve
+.PHONY: run test e2e-deps install install-dev assets migrate demo lint format check lock worker beat serve bench-data bench
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -84,3 +84,11 @@ beat: install
 serve: install
 	$(PY) manage.py collectstatic --noinput -v 0
 	DJANGO_SETTINGS_MODULE=config.settings.production $(VENV)/bin/gunicorn config.wsgi -w 2 -b $(HOST):$(PORT)
+
+# X6 benchmark (PostgreSQL; BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/crm_bench).
+SCALE ?= 1000000
+bench-data: install-dev
+	$(PY) -m bench.generate --scale $(SCALE)
+
+bench: install-dev
+	$(PY) -m bench.run $(BENCH_ARGS)

@@ -1,0 +1,1 @@
+"""Generator steps, one module per domain; bench.generate runs them in order."""
