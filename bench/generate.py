@@ -47,6 +47,7 @@ class Context:
     # Filled by bench.gen.org:
     departments: list[int] = field(default_factory=list)
     reps: list[tuple[int, int]] = field(default_factory=list)  # (user id, department id)
+    channel_managers: list[tuple[int, int]] = field(default_factory=list)  # partners' owners
     manager: tuple[int, int] | None = None  # the benchmark login (user id, department id)
     products: list[tuple[int, object]] = field(default_factory=list)  # (id, Decimal price)
     districts: list[int] = field(default_factory=list)  # region ids, county level
