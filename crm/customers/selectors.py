@@ -9,11 +9,15 @@ from crm.core.errors import NotFound
 from crm.core.fieldrights import field_rights
 from crm.core.lists import Column, ListSpec, register
 from crm.core.scopes import can
+from crm.core.search import may_contain
 from crm.customers.models import Contact, Customer, Region
 from crm.customers.naming import name_key
 from crm.org.models import Department, User
 
 PHONE_FIELDS = ("main_phone", "finance_phone")
+# C3: the columns behind the gram indexes of migration 0006 (crm.core.search).
+CUSTOMER_GRAMS = ("name", "mnemonic", "number", "name_initials", *PHONE_FIELDS)
+CONTACT_GRAMS = ("name", "mobile")
 
 
 def _region_label(region: Region) -> str:
@@ -132,11 +136,16 @@ class CustomerList(ListSpec):
         by_contact = Q(name__icontains=term)
         if "mobile" not in contact_hidden:
             by_contact |= Q(mobile__icontains=term)
+        customers, contacts = Customer.objects.all(), Contact.objects.all()
+        if narrow := may_contain(CUSTOMER_GRAMS, term):
+            customers = customers.filter(narrow)
+        if narrow := may_contain(CONTACT_GRAMS, term):
+            contacts = contacts.filter(narrow)
         ids = (
-            Customer.objects.filter(direct)
+            customers.filter(direct)
             .order_by()
             .values("pk")
-            .union(Contact.objects.filter(by_contact).order_by().values("customer_id"))
+            .union(contacts.filter(by_contact).order_by().values("customer_id"))
         )
         return qs.filter(pk__in=ids)
 

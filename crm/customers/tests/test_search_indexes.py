@@ -1,5 +1,6 @@
-"""C3 search at scale: on PostgreSQL the search uses pg_trgm GIN indexes (migration 0003);
-on SQLite the same search runs without them."""
+"""C3 search at scale: on PostgreSQL the search is narrowed by the gram GIN indexes
+(migration 0006, crm.core.search), for fragments of one, two or more characters;
+on SQLite the same search runs without them and finds the same rows."""
 
 import pytest
 from django.db import connection
@@ -9,16 +10,7 @@ from crm.customers.tests.factories import ContactFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
-TRIGRAM_INDEXES = {
-    "customer_name_trgm",
-    "customer_mnemonic_trgm",
-    "customer_number_trgm",
-    "customer_initials_trgm",
-    "customer_phone_trgm",
-    "customer_fin_phone_trgm",
-    "contact_name_trgm",
-    "contact_mobile_trgm",
-}
+GRAM_INDEXES = {"customer_search_grams", "contact_search_grams"}
 
 
 def index_names() -> set[str]:
@@ -30,21 +22,44 @@ def index_names() -> set[str]:
     return set(constraints)
 
 
-def test_search_is_served_by_trigram_indexes(boss):
+@pytest.fixture
+def customers():
     for n in range(30):
         customer = CustomerFactory(name=f"北京华为技术有限公司{n}")
         ContactFactory(customer=customer, name=f"欧阳{n}", mobile=f"139{n:08d}")
+    other = CustomerFactory(name="上海贝尔通信有限公司")
+    ContactFactory(customer=other, name="张伟", mobile="13700000000")
+
+
+@pytest.mark.parametrize(
+    ("term", "found"),
+    [
+        ("华为技术有限", 30),  # a long fragment
+        ("华为", 30),  # two characters: no trigram could serve it
+        ("贝", 1),  # one character
+        ("bjhw", 30),  # pinyin initials, any case
+        ("BJHW", 30),
+        ("张伟", 1),  # a contact's name
+        ("欧阳1", 11),  # 欧阳1, 欧阳10 … 欧阳19
+        ("1370000", 1),  # a contact's mobile
+        ("不存在", 0),
+    ],
+)
+def test_search_finds_fragments_of_any_length(boss, customers, term, found):
     spec = REGISTRY["customers.customer"]
-    qs, _filterset = spec.queryset(boss, {"q": "华为技术有限"})
-    assert qs.count() == 30
+    qs, _filterset = spec.queryset(boss, {"q": term})
+    assert qs.count() == found
+
+
+def test_search_is_served_by_gram_indexes(boss, customers):
+    spec = REGISTRY["customers.customer"]
     if connection.vendor != "postgresql":
-        assert not TRIGRAM_INDEXES & index_names()
+        assert not GRAM_INDEXES & index_names()
         return
-    assert index_names() >= TRIGRAM_INDEXES
+    assert index_names() >= GRAM_INDEXES
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-    plan = qs.explain()
-    assert "customer_name_trgm" in plan
-    assert "contact_name_trgm" in plan
-    prefix, _filterset = spec.queryset(boss, {"q": "bjhw"})
-    assert "customer_initials_trgm" in prefix.explain()
+    for term in ("华为", "贝", "bjhw", "华为技术有限"):
+        plan = spec.queryset(boss, {"q": term})[0].explain()
+        assert "customer_search_grams" in plan, term
+        assert "contact_search_grams" in plan, term
