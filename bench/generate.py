@@ -7,8 +7,10 @@ regions. Deterministic for a given --seed.
 """
 
 import argparse
+import datetime
 import random
 import time
+from array import array
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -46,13 +48,28 @@ class Context:
     rng: random.Random
     # Filled by bench.gen.org:
     departments: list[int] = field(default_factory=list)
-    reps: list[tuple[int, int]] = field(default_factory=list)  # (user id, department id)
-    channel_managers: list[tuple[int, int]] = field(default_factory=list)  # partners' owners
-    manager: tuple[int, int] | None = None  # the benchmark login (user id, department id)
-    products: list[tuple[int, object]] = field(default_factory=list)  # (id, Decimal price)
+    reps: list[tuple[int, int]] = field(
+        default_factory=list
+    )  # (user id, department id)
+    channel_managers: list[tuple[int, int]] = field(
+        default_factory=list
+    )  # partners' owners
+    manager: tuple[int, int] | None = (
+        None  # the benchmark login (user id, department id)
+    )
+    products: list[tuple[int, object]] = field(
+        default_factory=list
+    )  # (id, Decimal price)
     districts: list[int] = field(default_factory=list)  # region ids, county level
+    # The districts each sales department covers (regional companies, provincial
+    # branches, their teams): where its customers and partners are.
+    department_districts: dict[int, list[int]] = field(default_factory=dict)
     # Filled by bench.gen.customers: (customer id, owner id, department id), id order.
     customers: list[tuple[int, int, int]] = field(default_factory=list)
+    # The ids (ascending) of the customers that buy (status active, dormant or lost).
+    buyers: array = field(default_factory=lambda: array("l"))
+    # The day the data ends on: orders, reports and payments are dated up to it.
+    today: datetime.date = field(default_factory=datetime.date.today)
 
 
 def recreate_database(url: str) -> None:
@@ -76,16 +93,21 @@ def main(argv=None) -> None:
 
     from django.core.management import call_command
     from django.db import connection
+    from django.utils import timezone
 
+    from bench.copy import SESSION_SETTINGS
     from bench.gen import channels, customers, org, sales
 
     call_command("migrate", "--noinput", verbosity=0)
     print(f"  migrated ({time.monotonic() - started:.0f}s)", flush=True)
     with connection.cursor() as cursor:
-        # Generated rows are consistent by construction: skip per-row FK triggers.
-        cursor.execute("SET session_replication_role = replica")
-        cursor.execute("SET synchronous_commit = off")
-    ctx = Context(scale=Scale(args.scale), rng=random.Random(args.seed))
+        for statement in SESSION_SETTINGS:
+            cursor.execute(statement)
+    ctx = Context(
+        scale=Scale(args.scale),
+        rng=random.Random(args.seed),
+        today=timezone.localdate(),
+    )
     for step in (org, customers, sales, channels):
         step_started = time.monotonic()
         print(f"- {step.__name__.rsplit('.', 1)[-1]}", flush=True)
