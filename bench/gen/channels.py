@@ -47,7 +47,7 @@ MISMATCH_RATE = 0.03  # month-end counts that find shrinkage or a surplus
 REJECTED_RATE = 0.01  # partner-months with an extra purchase order turned down
 NAMED_BUYER_RATE = 0.55  # sell-through lines to a known customer (else a walk-in buyer)
 CATALOGUE_SIZE = 300  # products the channel carries at most
-SCORED_QUARTERS = 4
+SCORED_QUARTERS = 2
 
 TIERS = [
     ("战略经销商", 1, "年进货额 1000 万元以上，享最高返利档"),
@@ -421,6 +421,7 @@ def _tiers() -> dict[str, int]:
 
 def _plan_partners(ctx, world: World, rng: random.Random) -> list[Plan]:
     start = world.months[0]
+    latest = world.today - datetime.timedelta(days=60)
     plans, names, taken = [], set(), set()
     for prefix in sorted(world.partner_counts):
         count = world.partner_counts[prefix]
@@ -456,10 +457,11 @@ def _plan_partners(ctx, world: World, rng: random.Random) -> list[Plan]:
             names.add(name)
             owners = world.owners[prefix]
             owner, department = owners[len(plans) % len(owners)]
-            if parent is not None:
+            if parent is not None:  # signed up by its distributor, later
                 owner, department = parent.owner, parent.department
+                room = (latest - parent.joined_on).days
                 joined = parent.joined_on + datetime.timedelta(
-                    days=rng.randint(60, 900)
+                    days=rng.randint(min(30, room), max(30, min(900, room)))
                 )
             elif rng.random() < 0.85:
                 joined = start - datetime.timedelta(days=rng.randint(30, 2900))
@@ -476,7 +478,7 @@ def _plan_partners(ctx, world: World, rng: random.Random) -> list[Plan]:
                 parent=parent,
                 owner=owner,
                 department=department,
-                joined_on=min(joined, world.today - datetime.timedelta(days=60)),
+                joined_on=min(joined, latest),
                 name=name,
                 short_name=f"{place}{brand}",
                 address=f"{city_name}{rng.choice(BRANDS)}路{rng.randint(1, 999)}号",
@@ -498,6 +500,11 @@ def _plan_partners(ctx, world: World, rng: random.Random) -> list[Plan]:
         for plan in rng.sample(plans, max(1, round(len(plans) * share))):
             if plan.status == "active" and not any(p.parent is plan for p in plans):
                 plan.status = status
+                if status == "prospect":  # in talks: not joined, no territory
+                    plan.joined_on = world.today - datetime.timedelta(
+                        days=rng.randint(10, 50)
+                    )
+                    plan.exclusive = False
     plans.sort(key=lambda p: (p.joined_on, p.name))
     first_id = _next_id("channels_partner")
     for i, plan in enumerate(plans):
@@ -604,7 +611,8 @@ def _write_partners(world: World, plans: list[Plan], tiers: dict, rng, fake) -> 
                 plan.name, plan.short_name, plan.kind, plan.status, credit,
                 fake.name(), f"1{rng.choice('3589')}{rng.randrange(10**8, 10**9)}",
                 f"{plan.number.lower()}@partner-bench.cn", plan.address,
-                f"91{plan.province}{rng.randrange(10**13, 10**14)}", plan.joined_on, "",
+                f"91{plan.province}{rng.randrange(10**13, 10**14)}",
+                None if plan.status == "prospect" else plan.joined_on, "",
                 plan.department, plan.owner, parent.id if parent else None,
                 plan.region, tiers[plan.tier],
             )  # fmt: skip
@@ -891,15 +899,19 @@ def _flows(world: World, plans: list[Plan], rows: Rows, ids: Ids, rng):
         pool = _pool(world, plan, rng)
         walk_in = [f"{rng.choice(BRANDS)}{rng.choice(WALK_IN)}" for _i in range(40)]
         city_districts = world.districts.get(plan.region) or [plan.region]
-        mean_q = [p.mean_quantity for p in carried]
+        # Each product's usual monthly quantity (seasons aside): the safety stock.
+        complete = range(plan.first_month, min(plan.last_month, HISTORY_MONTHS - 1) + 1)
+        usual = [
+            p.mean_quantity * sum(row[m] for m in complete) / max(1, len(complete))
+            for p, row in zip(carried, plan.cells, strict=True)
+        ]
         # Opening stock, counted at the end of the month before the first one (a
         # partner that joined inside the history starts empty and uncounted).
         stock = [0] * len(carried)
         if plan.first_month == 0:
             opening = months[0] - _day()
             for i, product in enumerate(carried):
-                demand = plan.cells[i][0] * mean_q[i]
-                stock[i] = round(demand * (plan.safety[i] + uniform(0.3, 0.8)))
+                stock[i] = round(usual[i] * (plan.safety[i] + uniform(0.3, 0.8)))
                 _count(rows, ids, plan, product, opening, stock[i])
         for m in range(plan.first_month, plan.last_month + 1):
             month = months[m]
@@ -936,8 +948,8 @@ def _flows(world: World, plans: list[Plan], rows: Rows, ids: Ids, rng):
                     )  # fmt: skip
                     line_id += 1
                     sold[i] += qty
-            # Sell-in: one order at the start of the month covers the sales and the
-            # safety stock; received two to six days later.
+            # Sell-in: one order at the start of the month covers the month's sales
+            # and the safety stock; received two to six days later.
             ordered_on = month + datetime.timedelta(days=randint(0, 2))
             received_on = ordered_on + datetime.timedelta(days=randint(2, 6))
             status = "received"
@@ -949,11 +961,8 @@ def _flows(world: World, plans: list[Plan], rows: Rows, ids: Ids, rng):
                     status = "approved"
             wanted = []
             for i, product in enumerate(carried):
-                demand = plan.cells[i][m] * mean_q[i]
-                if current:
-                    demand /= max(span / last.day, 0.05)
                 qty = math.ceil(
-                    sold[i] * uniform(1.0, 1.15) + plan.safety[i] * demand - stock[i]
+                    sold[i] * uniform(1.0, 1.15) + plan.safety[i] * usual[i] - stock[i]
                 )
                 if qty > 0:
                     wanted.append((i, product, qty))
