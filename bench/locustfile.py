@@ -5,8 +5,9 @@ BENCH_PLAN naming a JSON plan (host, login, warm-up and duration, the phases). E
 logs in through /accounts/login/ like a browser (GET the form, POST it with its CSRF
 token). The phases then run one after another: all users request the phase's endpoint as
 fast as it answers (closed loop, no think time), for the warm-up and then the measured
-duration. A phase starts only when every user has finished the previous one, so no two
-endpoints share the server. The timings are taken here around each request (body read
+duration (each user makes at least one measured request, so a slow endpoint still gets
+one per user). A phase starts only when every user has finished the previous one, so no
+two endpoints share the server. The timings are taken here around each request (body read
 included) and written to the plan's `out` file; bench/run.py computes the percentiles.
 
 Standalone module: it imports nothing from Django or the project.
@@ -71,6 +72,7 @@ class BenchUser(FastHttpUser):
 
     def on_start(self):
         self.index = next(Run.serial)
+        self.measured = -1  # the last phase in which this user made a measured request
         try:
             self._login()
         except Exception as exc:
@@ -124,7 +126,8 @@ class BenchUser(FastHttpUser):
         if phase >= len(PLAN["phases"]):
             self.environment.runner.quit()
             raise StopUser()
-        if time.time() >= Run.windows[phase]["until"]:
+        # Each user makes at least one measured request, however slow the endpoint.
+        if time.time() >= Run.windows[phase]["until"] and self.measured == phase:
             self._finish_phase(phase)
             return
         self._request(phase, PLAN["phases"][phase])
@@ -152,6 +155,8 @@ class BenchUser(FastHttpUser):
         else:
             path = random.choice(spec["paths"])
         started = time.time()
+        if started >= Run.windows[phase]["measure_from"]:
+            self.measured = phase
         t0 = time.perf_counter()
         try:
             with self.client.request(spec["method"], path, **kwargs) as response:

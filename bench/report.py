@@ -40,14 +40,15 @@ def percentile(values: list[float], p: float) -> float | None:
     return values[low] + (values[high] - values[low]) * (rank - low)
 
 
-def load_stats(phase: dict, duration: float) -> dict:
-    """Figures of one phase: requests started in the measured window count; failures
-    count over the whole phase (a failure during the warm-up is a failure too)."""
-    measured = [
-        s for s in phase["samples"] if phase["measure_from"] <= s[0] < phase["until"]
-    ]
+def load_stats(phase: dict) -> dict:
+    """Figures of one phase. Measured: the requests started after the warm-up. Their
+    rate is per second of the window from the end of the warm-up to the last answer.
+    Failures count over the whole phase (one during the warm-up is a failure too)."""
+    measured = [s for s in phase["samples"] if s[0] >= phase["measure_from"]]
     ok = sorted(s[1] for s in measured if s[2])
     failed_total = sum(1 for s in phase["samples"] if not s[2])
+    window_end = max([phase["until"], *(s[0] + s[1] / 1000 for s in measured)])
+    window = window_end - phase["measure_from"]
 
     def ms(value):
         return None if value is None else round(value, 2)
@@ -56,7 +57,8 @@ def load_stats(phase: dict, duration: float) -> dict:
         "requests": len(measured),
         "ok": len(ok),
         "failures": failed_total,
-        "requests_per_second": round(len(measured) / duration, 2) if duration else None,
+        "window_seconds": round(window, 2),
+        "requests_per_second": round(len(measured) / window, 2) if window else None,
         "p50_ms": ms(percentile(ok, 50)),
         "p95_ms": ms(percentile(ok, 95)),
         "p99_ms": ms(percentile(ok, 99)),

@@ -455,7 +455,7 @@ def run_load(
     by_key = {e.key: e for e in endpoints}
     for phase in data["phases"]:
         endpoint = by_key[phase["key"]]
-        stats = report.load_stats(phase, args.duration)
+        stats = report.load_stats(phase)
         endpoint.load[str(users)] = stats
         for message, n in stats["errors"].items():
             endpoint.problems.append(f"concurrency {users}: {n} × {message}")
@@ -589,6 +589,14 @@ def login_scope(user, visible: int) -> str:
 # Main
 
 
+STARTED = time.monotonic()
+
+
+def say(message: str) -> None:
+    """A progress line, with the seconds since the start."""
+    print(f"[{time.monotonic() - STARTED:4.0f}s] {message}", flush=True)
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=conf.DATABASE_URL)
@@ -647,7 +655,7 @@ def main(argv=None) -> int:
 
     user = get_user_model().objects.get(username=conf.USERNAME)
     run_id = secrets.token_hex(3)
-    print(f"Benchmark of {args.database_url} as {user.username}", flush=True)
+    say(f"Benchmark of {args.database_url} as {user.username}")
     endpoints, parameters = discover(user, run_id)
     if args.only:
         keys = {k.strip() for k in args.only.split(",")}
@@ -657,10 +665,13 @@ def main(argv=None) -> int:
         + json.dumps({k: v for k, v in parameters.items()}, ensure_ascii=False),
         flush=True,
     )
-    print("SQL queries per request and the floor:", flush=True)
+    say("SQL queries per request and the floor:")
     measure_sql(endpoints, user, args.database_url, args.floor_runs)
 
-    call_command("collectstatic", interactive=False, verbosity=0)
+    # Copied, not compressed: no static file is requested during the load, and
+    # compressing 100 MB of assets (gzip and brotli) would take minutes.
+    call_command("collectstatic", interactive=False, verbosity=0, post_process=False)
+    say("Static files collected")
     fatal, removed, log = [], 0, ""
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         workdir = Path(tmp)
@@ -668,9 +679,9 @@ def main(argv=None) -> int:
             with server(
                 args.database_url, args.workers, workdir / "gunicorn.log"
             ) as base:
-                print(f"gunicorn ({args.workers} workers) at {base}", flush=True)
+                say(f"gunicorn ({args.workers} workers) at {base}")
                 for users in args.levels:
-                    print(f"Load at concurrency {users}:", flush=True)
+                    say(f"Load at concurrency {users}:")
                     error = run_load(endpoints, base, users, args, workdir)
                     if error:
                         fatal.append(f"concurrency {users}: {error}")
@@ -684,7 +695,7 @@ def main(argv=None) -> int:
     if args.skip_import:
         imported = {"skipped": "--skip-import"}
     else:
-        print(f"Import of {args.import_rows:,} rows:", flush=True)
+        say(f"Import of {args.import_rows:,} rows:")
         imported = measure_import(user, args.import_rows)
         print(f"  {imported}", flush=True)
 
@@ -740,14 +751,14 @@ def main(argv=None) -> int:
     if not (args.smoke or args.only):
         report.update_doc(result)
         paths.append(report.DOC)
-    print(f"Results: {', '.join(str(p.relative_to(ROOT)) for p in paths)}", flush=True)
+    say(f"Results: {', '.join(str(p.relative_to(ROOT)) for p in paths)}")
     missed = [t["name"] for t in result["targets"] if t["met"] is False]
     if missed and not args.smoke:
         print("Targets missed:\n  " + "\n  ".join(missed), flush=True)
     if problems:
         print("PROBLEMS:\n  " + "\n  ".join(problems), flush=True)
         return 1
-    print(f"Done in {result['seconds']} s.", flush=True)
+    say(f"Done in {result['seconds']} s.")
     return 0
 
 
