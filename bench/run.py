@@ -428,7 +428,7 @@ def run_load(
     plan_path = workdir / f"plan-{users}.json"
     plan_path.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
     # A safety limit only: the locustfile stops itself after the last phase.
-    limit = 180 + len(endpoints) * (args.warmup + args.duration) * 3
+    limit = 1800 + len(endpoints) * (args.warmup + args.duration) * 3
     command = [
         *(sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless"),
         *("--users", str(users), "--spawn-rate", str(users)),
@@ -763,4 +763,9 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        # The server and locust were stopped on the way out (context managers).
+        print("Interrupted: server stopped, created customers removed.", flush=True)
+        sys.exit(130)
