@@ -17,9 +17,10 @@
   the month's sales plus a safety stock, sell-through lines to end customers (customers of
   the partner's province, or walk-in buyers) are reported monthly, and the month-end stock
   count is the stock carried forward — so the reconciliation balances except where a
-  count found shrinkage or a surplus (about 3 % of the counts);
+  count found shrinkage or a surplus (about 3 % of the counts; in the last complete
+  month, about one per partner);
 - `ctx.scale.sellthrough_lines` sell-through lines in total, exactly;
-- monthly targets, stock bounds for some products, and the last four quarters scored and
+- monthly targets, stock bounds for some products, and the last two quarters scored and
   closed by the scores service (the dashboard shows the latest).
 
 The app's number sequences (QD, XY, CG) are moved past the numbers written here.
@@ -993,9 +994,13 @@ def _flows(world: World, plans: list[Plan], rows: Rows, ids: Ids, rng):
             if current:
                 continue
             # Month-end counts: the stock carried forward, unless shrinkage (or goods
-            # not booked) shows up at the count.
+            # not booked) shows up at the count. The last complete month (what the
+            # reconciliation shows first) finds about one difference per partner.
+            rate = MISMATCH_RATE
+            if m == HISTORY_MONTHS - 1:
+                rate = max(rate, 1 / len(carried))
             for i, product in enumerate(carried):
-                if rnd() < MISMATCH_RATE:
+                if rnd() < rate:
                     if rnd() < 0.75:
                         change = -randint(1, max(1, stock[i] // 10))
                     else:
