@@ -32,7 +32,6 @@ import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection
@@ -49,6 +48,10 @@ REJECTED_RATE = 0.01  # partner-months with an extra purchase order turned down
 NAMED_BUYER_RATE = 0.55  # sell-through lines to a known customer (else a walk-in buyer)
 CATALOGUE_SIZE = 300  # products the channel carries at most
 SCORED_QUARTERS = 2
+DAY = datetime.timedelta(days=1)
+# Pieces a sell-through line sells at most (less one), by list price: a box of
+# terminals, a few relays, one servo drive.
+PER_LINE = ((100, 29), (500, 11), (2000, 5), (10000, 2), (50000, 1))
 
 TIERS = [
     ("战略经销商", 1, "年进货额 1000 万元以上，享最高返利档"),
@@ -195,9 +198,8 @@ class World:
     provinces: dict[str, tuple[int, str]]  # code prefix → (region id, short name)
     cities: dict[str, list[tuple[int, str]]]  # province prefix → [(region id, name)]
     districts: dict[int, list[int]]  # city id → district ids
-    customers: dict[
-        str, list[tuple[int, str, int | None]]
-    ]  # province → (id, name, region)
+    # province prefix → its sampled customers (id, name, region id)
+    customers: dict[str, list[tuple[int, str, int | None]]]
     owners: dict[str, list[tuple[int, int]]]  # province → channel managers (id, dept)
     inside_prefixes: set[str]
     partner_counts: dict[str, int]  # province prefix → partners
@@ -227,10 +229,9 @@ class Plan:
     carried: list[Product] = field(default_factory=list)
     weights: list[float] = field(default_factory=list)
     safety: list[float] = field(default_factory=list)  # months of demand kept in stock
-    cells: list[list[float]] = field(
-        default_factory=list
-    )  # expected lines [product][m]
-    lines: list[list[int]] = field(default_factory=list)  # planned lines [product][m]
+    # Sell-through lines per carried product and month: expected, then planned.
+    cells: list[list[float]] = field(default_factory=list)
+    lines: list[list[int]] = field(default_factory=list)
     admin: int = 0
     exclusive: bool = False
     discount: int = 0  # current agreement, % off the list price
@@ -240,7 +241,7 @@ class Plan:
     last_month: int = HISTORY_MONTHS  # … and of the last
 
 
-def _world(ctx) -> World:
+def _world(ctx, rng: random.Random) -> World:
     today = timezone.localdate()
     this_month = today.replace(day=1)
     months = [_add_months(this_month, k) for k in range(-HISTORY_MONTHS, 1)]
@@ -279,7 +280,7 @@ def _world(ctx) -> World:
         provinces=provinces,
         cities=dict(cities),
         districts=dict(districts),
-        customers=_customers(ctx),
+        customers=_customers(rng),
         owners=owners,
         inside_prefixes=inside_prefixes,
         partner_counts=counts,
@@ -305,27 +306,13 @@ def _catalogue(ctx) -> list[Product]:
     step = max(1, len(rows) // CATALOGUE_SIZE)
     products = []
     for pk, price, path in rows[::step][:CATALOGUE_SIZE]:
-        price = float(price)
-        per_line = (
-            29
-            if price < 100
-            else 11
-            if price < 500
-            else 5
-            if price < 2000
-            else 2
-            if price < 10000
-            else 1
-            if price < 50000
-            else 0
-        )
         products.append(
             Product(
                 id=pk,
-                cents=int(Decimal(price) * 100),
+                cents=int(price * 100),
                 top_category=int(path.strip("/").split("/")[0]),
-                per_line=per_line,
-                line_weight=(2000 / max(price, 50)) ** 0.5,
+                per_line=next((n for limit, n in PER_LINE if price < limit), 0),
+                line_weight=(2000 / max(float(price), 50)) ** 0.5,
             )
         )
     return products
@@ -382,14 +369,14 @@ def _owners(ctx, prefixes: list[str]):
     return owners, inside_prefixes
 
 
-def _customers(ctx) -> dict[str, list[tuple[int, str, int | None]]]:
+def _customers(rng: random.Random) -> dict[str, list[tuple[int, str, int | None]]]:
     """A sample of the customers (about 300,000 at most) by province: the partners'
     named end customers are drawn from those of their province."""
     total = _fetch("SELECT COUNT(*) FROM customers_customer")[0][0]
     if not total:
         return {}
     percent = min(100.0, 100.0 * 300_000 / total)
-    seed = ctx.rng.randrange(1, 2**31)
+    seed = rng.randrange(1, 2**31)
     rows = _fetch(
         """
         SELECT c.id, c.name, c.region_id, SUBSTRING(r.path, 2, 2)
@@ -420,7 +407,7 @@ def _tiers() -> dict[str, int]:
     return ids
 
 
-def _plan_partners(ctx, world: World, rng: random.Random) -> list[Plan]:
+def _plan_partners(world: World, rng: random.Random) -> list[Plan]:
     start = world.months[0]
     latest = world.today - datetime.timedelta(days=60)
     plans, names, taken = [], set(), set()
@@ -545,14 +532,7 @@ def _plan_flows(ctx, world: World, plans: list[Plan], rng: random.Random) -> Non
             chosen[product.id] = product
         plan.carried = sorted(chosen.values(), key=lambda p: p.id)
         plan.weights = [rng.uniform(0.5, 1.5) * p.line_weight for p in plan.carried]
-        plan.safety = [
-            rng.uniform(2.0, 4.0)
-            if (r := rng.random()) < 0.1
-            else rng.uniform(0.05, 0.2)
-            if r < 0.2
-            else rng.uniform(0.3, 1.2)
-            for _p in plan.carried
-        ]
+        plan.safety = [_safety_months(rng) for _p in plan.carried]
         shape = []
         for m, month in enumerate(months):
             active = plan.first_month <= m <= plan.last_month
@@ -591,6 +571,17 @@ def _plan_flows(ctx, world: World, plans: list[Plan], rng: random.Random) -> Non
         elif plan.lines[i][m] > 0:
             plan.lines[i][m] -= 1
             planned -= 1
+
+
+def _safety_months(rng) -> float:
+    """Months of usual sales a partner keeps of a product: mostly 0.3 – 1.2; a tenth
+    over-stocked, a tenth running short (the inventory alerts have both)."""
+    draw = rng.random()
+    if draw < 0.1:
+        return rng.uniform(2.0, 4.0)
+    if draw < 0.2:
+        return rng.uniform(0.05, 0.2)
+    return rng.uniform(0.3, 1.2)
 
 
 def _write_partners(world: World, plans: list[Plan], tiers: dict, rng, fake) -> None:
@@ -763,7 +754,7 @@ def _write_agreements(world: World, plans: list[Plan], rng) -> int:
         title = kind_title[plan.kind]
         if plan.status == "prospect":
             starts = _add_months(today.replace(day=1), 1)
-            add(plan, "draft", starts, _add_months(starts, 24) - _day(), plan.discount,
+            add(plan, "draft", starts, _add_months(starts, 24) - DAY, plan.discount,
                 f"{starts.year}年度{title}")  # fmt: skip
             plan.agreement_start = starts
             continue
@@ -772,13 +763,13 @@ def _write_agreements(world: World, plans: list[Plan], rng) -> int:
             starts = _add_months(ends.replace(day=1), -12)
         else:
             starts = _add_months(today.replace(day=1), -rng.randint(1, 20))
-            ends = _add_months(starts, 24) - _day()
+            ends = _add_months(starts, 24) - DAY
         starts = max(starts, plan.joined_on.replace(day=1))
         previous = None
         if plan.joined_on < starts:
             before = max(_add_months(starts, -24), plan.joined_on.replace(day=1))
             previous = add(
-                plan, "renewed", before, starts - _day(), plan.previous_discount,
+                plan, "renewed", before, starts - DAY, plan.previous_discount,
                 f"{before.year}–{starts.year}年度{title}",
             )  # fmt: skip
         status, reason = "active", ""
@@ -829,10 +820,6 @@ def _write_agreements(world: World, plans: list[Plan], rng) -> int:
     )  # fmt: skip
     reset_sequence("channels_agreementterm")
     return len(agreements)
-
-
-def _day() -> datetime.timedelta:
-    return datetime.timedelta(days=1)
 
 
 def _mean_line_cents(plan: Plan) -> float:
@@ -910,7 +897,7 @@ def _flows(world: World, plans: list[Plan], rows: Rows, ids: Ids, rng):
         # partner that joined inside the history starts empty and uncounted).
         stock = [0] * len(carried)
         if plan.first_month == 0:
-            opening = months[0] - _day()
+            opening = months[0] - DAY
             for i, product in enumerate(carried):
                 stock[i] = round(usual[i] * (plan.safety[i] + uniform(0.3, 0.8)))
                 _count(rows, ids, plan, product, opening, stock[i])
@@ -1091,7 +1078,7 @@ def _order(rows, ids, plan, ordered_on, received_on, status, wanted, stock) -> N
 def _report(rows, plan, report_id, month, last, current, today, lines, rng) -> None:
     if current:
         reference, source = f"ST-{month:%Y%m}-W{(today.day - 2) // 7 + 1}", "api"
-        period_end, sent = today - _day(), today - _day()
+        period_end, sent = today - DAY, today - DAY
     else:
         reference = f"ST-{month:%Y%m}"
         source = rng.choice(["portal", "portal", "upload", "api"])
@@ -1100,7 +1087,7 @@ def _report(rows, plan, report_id, month, last, current, today, lines, rng) -> N
         sent = last + datetime.timedelta(
             days=rng.randint(7, 15) if late else rng.randint(1, 5)
         )
-        sent = min(sent, today - _day())
+        sent = min(sent, today - DAY)
     stamp = _at(sent, 11)
     quantity = sum(line[5] for line in lines)
     amount = sum(line[6] for line in lines)
@@ -1126,7 +1113,7 @@ def _target(rows, ids, plan, m, month, last, share, rng) -> None:
 
 
 def _count(rows, ids, plan, product, day, quantity) -> None:
-    stamp = _at(day + _day(), 9)
+    stamp = _at(day + DAY, 9)
     rows.counts.append(
         (ids.take("channels_stockcount"), stamp, stamp, day, quantity, plan.id,
          product.id, plan.admin)
@@ -1272,7 +1259,7 @@ def _score_quarters(world: World) -> int:
             computed_at=closed,
             closed_at=closed,
             closed_by_id=closer[0][0],
-            created_at=_at(ends + _day(), 9),
+            created_at=_at(ends + DAY, 9),
             updated_at=closed,
         )
         print(
@@ -1305,9 +1292,9 @@ def generate(ctx) -> None:
     rng = random.Random(ctx.rng.getrandbits(64))
     fake = Faker("zh_CN")
     fake.seed_instance(rng.getrandbits(32))
-    world = _world(ctx)
+    world = _world(ctx, rng)
     tiers = _tiers()
-    plans = _plan_partners(ctx, world, rng)
+    plans = _plan_partners(world, rng)
     _plan_flows(ctx, world, plans, rng)
     inside = sum(1 for p in plans if p.province in world.inside_prefixes)
     print(
