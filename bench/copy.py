@@ -6,6 +6,7 @@ import datetime
 import json
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 
 from django.db import connection
@@ -80,10 +81,24 @@ def reset_sequence(table: str, column: str = "id") -> None:
     )
 
 
+INDEX_SETTINGS = (
+    "SET maintenance_work_mem = '1GB'",
+    "SET max_parallel_maintenance_workers = 2",
+)
+_builder: ThreadPoolExecutor | None = None
+_builds: list[Future] = []
+
+
 @contextmanager
-def indexes_dropped(tables: Sequence[str]):
+def indexes_dropped(tables: Sequence[str], *, background: bool = False):
     """Drop the secondary indexes of `tables` (not those behind primary keys or unique
-    constraints) for the body, then rebuild them with generous maintenance memory."""
+    constraints) for the body, then rebuild them with generous maintenance memory.
+
+    With `background=True` the rebuilds are queued on connections of their own and run
+    while the next steps generate (the gram GIN indexes of the customer tables take
+    minutes on one core, while generating keeps the other one busy); the generator
+    waits for them with `wait_for_indexes()` before it vacuums. Only for tables the
+    later steps do not write to (CREATE INDEX blocks writes, not reads)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -99,17 +114,64 @@ def indexes_dropped(tables: Sequence[str]):
     try:
         yield
     finally:
-        started = time.monotonic()
-        with connection.cursor() as cursor:
-            cursor.execute("SET maintenance_work_mem = '1GB'")
-            cursor.execute("SET max_parallel_maintenance_workers = 2")
-            for _name, definition in found:
-                cursor.execute(definition)
-        print(
-            f"  rebuilt {len(found)} indexes on {', '.join(tables)} "
-            f"({time.monotonic() - started:.0f}s)",
-            flush=True,
-        )
+        # GIN first: they take longest and cannot use parallel workers.
+        definitions = sorted((d for _n, d in found), key=lambda d: "USING gin" not in d)
+        if background:
+            _queue_builds(definitions)
+            print(
+                f"  rebuilding {len(found)} indexes on {', '.join(tables)} "
+                "in the background",
+                flush=True,
+            )
+        else:
+            started = time.monotonic()
+            with connection.cursor() as cursor:
+                for statement in INDEX_SETTINGS:
+                    cursor.execute(statement)
+                for definition in definitions:
+                    cursor.execute(definition)
+            print(
+                f"  rebuilt {len(found)} indexes on {', '.join(tables)} "
+                f"({time.monotonic() - started:.0f}s)",
+                flush=True,
+            )
+
+
+def _queue_builds(definitions: list[str]) -> None:
+    global _builder
+    if _builder is None:
+        _builder = ThreadPoolExecutor(max_workers=2, thread_name_prefix="index")
+    _builds.extend(_builder.submit(_build, d) for d in definitions)
+
+
+def _build(definition: str) -> tuple[str, float]:
+    started = time.monotonic()
+    raw = connection.get_new_connection(connection.get_connection_params())
+    try:
+        raw.autocommit = True
+        for statement in INDEX_SETTINGS:
+            raw.execute(statement)
+        raw.execute(definition)
+    finally:
+        raw.close()
+    return definition.split(" ON ")[0].removeprefix(
+        "CREATE "
+    ), time.monotonic() - started
+
+
+def wait_for_indexes() -> None:
+    """Wait for the indexes rebuilding in the background; a failed build raises."""
+    if not _builds:
+        return
+    started = time.monotonic()
+    results = [future.result() for future in _builds]
+    name, slowest = max(results, key=lambda r: r[1])
+    print(
+        f"  {len(results)} background indexes built (waited "
+        f"{time.monotonic() - started:.0f}s; slowest {name}: {slowest:.0f}s)",
+        flush=True,
+    )
+    _builds.clear()
 
 
 # Text-format COPY: the generator formats its rows itself (f-strings), which is several

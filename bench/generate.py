@@ -95,7 +95,7 @@ def main(argv=None) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from bench.copy import SESSION_SETTINGS
+    from bench.copy import SESSION_SETTINGS, wait_for_indexes
     from bench.gen import channels, customers, org, sales
 
     call_command("migrate", "--noinput", verbosity=0)
@@ -113,6 +113,7 @@ def main(argv=None) -> None:
         print(f"- {step.__name__.rsplit('.', 1)[-1]}", flush=True)
         step.generate(ctx)
         print(f"  ({time.monotonic() - step_started:.0f}s)", flush=True)
+    wait_for_indexes()
     with connection.cursor() as cursor:
         cursor.execute("SET session_replication_role = DEFAULT")
     connection.close()

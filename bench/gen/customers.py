@@ -19,6 +19,7 @@ fails the generator loudly instead of leaving wrong search columns.
 
 import datetime
 import random
+from array import array
 from bisect import bisect_right
 from itertools import accumulate
 
@@ -26,6 +27,7 @@ from faker import Faker
 from faker.providers.company.zh_CN import Provider as CompanyNames
 from pypinyin import Style, lazy_pinyin
 from pypinyin.core import _default_pinyin
+from pypinyin.seg import mmseg
 from pypinyin.seg.simpleseg import seg as pinyin_seg
 
 from bench.copy import NULL, CopyWriter, indexes_dropped, model_tail, reset_sequence
@@ -111,33 +113,77 @@ CONTACT_COLUMNS = (
 
 class NameColumns:
     """name_initials (= the generated mnemonic) and name_key exactly as the app derives
-    them (crm.customers.naming), at a few microseconds per name."""
+    them (crm.customers.naming), at a few microseconds per name.
+
+    pinyin_initials is lazy_pinyin: the text cut into Han runs, each run segmented by
+    pypinyin's forward maximum matching (`mmseg.seg.cut`), each segment converted. Here
+    the converter's output is memoised per segment, and a name made of parts (place,
+    trade name, trade + legal form) is segmented part by part when that gives the same
+    segments: the matcher only reads past a part's end while what it has read (from
+    some start inside the part) plus the next character is a prefix of a dictionary
+    phrase. When no such prefix crosses the boundary, every scan started inside the
+    part stops at the boundary as it would before any non-matching character, which is
+    `cut(part + sentinel)`; the next part is then segmented from scratch. Otherwise the
+    whole name is segmented.
+    """
+
+    SENTINEL = "\x00"  # in no phrase, so every scan stops before it
 
     def __init__(self):
-        self._segments: dict[str, str] = {}
+        self._letters: dict[str, str] = {}
+        self._cut: dict[str, list[str]] = {}
+        self._clean: dict[tuple[str, str], bool] = {}
+        self._prefixes = mmseg.seg._prefix_set
         self._places = frozenset(naming.place_names())
         self._place_lengths = sorted({len(p) for p in self._places}, reverse=True)
 
+    def _segment_letters(self, segment: str) -> str:
+        letters = self._letters.get(segment)
+        if letters is None:
+            converted = _default_pinyin._converter.convert(
+                segment, Style.FIRST_LETTER, False, "default", strict=True
+            )
+            letters = "".join(
+                ch
+                for item in converted
+                for part in item
+                for ch in part
+                if ch.isascii() and ch.isalnum()
+            ).upper()
+            self._letters[segment] = letters
+        return letters
+
     def initials(self, name: str) -> str:
-        """pinyin_initials(name): lazy_pinyin is seg() then the converter per segment;
-        the converter's output per segment is memoised."""
-        out = []
-        for segment in pinyin_seg(name):
-            letters = self._segments.get(segment)
-            if letters is None:
-                converted = _default_pinyin._converter.convert(
-                    segment, Style.FIRST_LETTER, False, "default", strict=True
-                )
-                letters = "".join(
-                    ch
-                    for item in converted
-                    for part in item
-                    for ch in part
-                    if ch.isascii() and ch.isalnum()
-                ).upper()
-                self._segments[segment] = letters
-            out.append(letters)
-        return "".join(out)[:64]
+        """pinyin_initials(name), segmenting the whole name."""
+        return "".join(map(self._segment_letters, pinyin_seg(name)))[:64]
+
+    def initials_of_parts(self, parts: tuple[str, ...]) -> str:
+        """pinyin_initials of "".join(parts), for names made of all-Han parts."""
+        letters = []
+        for part, following in zip(parts, (*parts[1:], ""), strict=True):
+            if not following:
+                segments = self._cut.get(part)
+                if segments is None:
+                    segments = self._cut[part] = list(mmseg.seg.cut(part))
+            elif self._boundary_clean(part, following[0]):
+                segments = self._cut.get(part + self.SENTINEL)
+                if segments is None:
+                    segments = list(mmseg.seg.cut(part + self.SENTINEL))[:-1]
+                    self._cut[part + self.SENTINEL] = segments
+            else:
+                return self.initials("".join(parts))
+            letters += map(self._segment_letters, segments)
+        return "".join(letters)[:64]
+
+    def _boundary_clean(self, part: str, next_char: str) -> bool:
+        """No phrase prefix starts inside `part` and goes on with `next_char`."""
+        clean = self._clean.get((part, next_char))
+        if clean is None:
+            prefixes = self._prefixes
+            clean = self._clean[(part, next_char)] = all(
+                part[start:] + next_char not in prefixes for start in range(len(part))
+            )
+        return clean
 
     def key(self, name: str) -> str:
         """naming.name_key(name); the longest place-name prefix that leaves at least
@@ -212,9 +258,7 @@ class Material:
         chars = list(dict.fromkeys(BRAND_CHARS))
         self.brands = [a + b for a in chars for b in chars if a != b]
         self.brands += [p for p in CompanyNames.company_prefixes if len(p) == 2]
-        self.industries, self.industry_cum = _weights(
-            customers_demo.WEIGHTS["industry"]
-        )
+        self.industries = _weights(customers_demo.WEIGHTS["industry"])
         self.trades = {k: list(v) for k, v in customers_demo.TRADES.items()}
         self.forms = list(customers_demo.LEGAL_FORMS)
         self.fields = {
@@ -277,16 +321,143 @@ def _credit_code(district_code: str, customer_id: int) -> str:
     return body + uscc_check_character(body)
 
 
-def _landline(rng: random.Random, area: str) -> str:
-    digits = 8 if len(area) == 3 else rng.choice((7, 8))
-    return (
-        f"{area}-{rng.randint(2, 8)}{rng.randrange(10 ** (digits - 1)):0{digits - 1}d}"
-    )
+def _timestamps(start: datetime.date, days: int) -> list[str]:
+    """'YYYY-MM-DD ' for each day from `start`: a time of day is appended per row."""
+    return [f"{start + datetime.timedelta(days=d)} " for d in range(days + 1)]
 
 
-def _timestamp(day: datetime.date, seconds: int) -> str:
-    hours, rest = divmod(seconds, 3600)
-    return f"{day} {hours:02d}:{rest // 60:02d}:{rest % 60:02d}+08"
+class Rows:
+    """The COPY lines of one customer and of its two contacts."""
+
+    def __init__(self, ctx, rng: random.Random, material: Material):
+        self.ctx, self.material, self.random = ctx, material, rng.random
+        self.names = NameColumns()
+        self.start = registration_start(ctx)
+        self.days = _timestamps(self.start, 365 * REGISTRATION_YEARS)
+        self.new_after = (ctx.today - self.start).days - 90  # registered < 90 days ago
+        self.rep_cum = list(accumulate(rng.lognormvariate(0, 0.35) for _ in ctx.reps))
+        self.group = None  # (id, name, industry, branches to come, their cities)
+        self.customer_tail = model_tail(Customer, CUSTOMER_COLUMNS)[1]
+        self.contact_tail = model_tail(Contact, CONTACT_COLUMNS)[1]
+        self.year = ctx.today.year
+
+    def pick(self, values):
+        return values[int(self.random() * len(values))]
+
+    def weighted(self, pair):
+        values, cum = pair
+        return values[bisect_right(cum, self.random() * cum[-1])]
+
+    def time(self) -> str:
+        seconds = 8 * 3600 + int(self.random() * 11 * 3600)
+        return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}+08"
+
+    def landline(self, area: str) -> str:
+        random_ = self.random
+        if len(area) == 3 or random_() < 0.5:
+            return f"{area}-{2 + int(random_() * 7)}{int(random_() * 10**7):07d}"
+        return f"{area}-{2 + int(random_() * 7)}{int(random_() * 10**6):06d}"
+
+    def name(self, place: str, district_code: str, cid: int) -> tuple[tuple, str, str]:
+        """(the parts of the name, industry, parent id or NULL); a group's next
+        customers in other cities are its branches."""
+        material, random_ = self.material, self.random
+        group = self.group
+        if group is not None and place and place not in group[4]:
+            parent_id, group_name, industry, left, cities = group
+            cities.add(place)
+            if left == 1:
+                self.group = None
+            else:
+                self.group = (parent_id, group_name, industry, left - 1, cities)
+            return (f"{group_name}{place}分公司",), industry, str(parent_id)
+        industry = self.weighted(material.industries)
+        draw = random_()
+        prefix = (
+            place
+            if draw < 0.55
+            else material.province_names[district_code[:2] + "0000"]
+            if draw < 0.7
+            else ""
+        )
+        form = "集团有限公司" if random_() < GROUP_SHARE else self.pick(material.forms)
+        parts = (
+            prefix,
+            self.pick(material.brands),
+            self.pick(material.trades[industry]) + form,
+        )
+        if form == "集团有限公司" and place:
+            self.group = (
+                cid,
+                "".join(parts),
+                industry,
+                2 + int(random_() * 3),
+                {place},
+            )
+        return parts if prefix else parts[1:], industry, NULL
+
+    def customer(self, cid: int, buyers: array) -> tuple[str, tuple, str, str, str]:
+        """The customer's line, (id, owner, department), and what its contacts reuse:
+        registration time, main phone, mail domain."""
+        material, random_, names = self.material, self.random, self.names
+        index = bisect_right(self.rep_cum, random_() * self.rep_cum[-1])
+        owner, dept = self.ctx.reps[index]
+        district_pk, district_code, district_name, place, area = self.pick(
+            material.rep_districts[index]
+        )
+        day = registration_day(self.ctx, cid, random_())
+        registered = self.days[day] + self.time()
+        parts, industry, parent = self.name(place, district_code, cid)
+        name = "".join(parts)
+        initials, key = names.initials_of_parts(parts), names.key(name)
+        if cid % CHECK_EVERY == 1:
+            names.check(name, initials, key)
+        level = self.weighted(material.fields["level"])
+        status = self.weighted(
+            material.new_status if day >= self.new_after else material.fields["status"]
+        )
+        if status in BUYING:
+            buyers.append(cid)
+        share, limits = CREDIT_LIMITS[level]
+        limit = self.pick(limits) if random_() < share else 0
+        domain = initials.lower()[:12] or "corp"
+        phone = self.landline(area)
+        line = (
+            f"{cid}\t{registered}\t{registered}\t1\t{owner}\t{dept}\t"
+            f"KH{cid:06d}\t{initials}\t{name}\t{initials}\t{key}\t"
+            f"{_credit_code(district_code, cid) if random_() < 0.6 else ''}\t"
+            f"{district_name}{self.pick(material.streets)}{1 + int(random_() * 999)}号\t"
+            f"{phone}\t{district_code[:3]}{int(random_() * 1000):03d}\t"
+            f"info@{domain}.com.cn\t{district_pk}\t{industry}\t{level}\t"
+            f"{self.weighted(material.fields['type'])}\t{status}\t"
+            f"{self.weighted(material.fields['credit_rating'])}\t{limit}\t{parent}\t"
+            f"{self.landline(area) if random_() < 0.4 else ''}\t"
+            f"https://www.{domain}.com.cn\t{self.pick(NOTES)}\t{registered}"
+            f"{self.customer_tail}\n"
+        )
+        return line, (cid, owner, dept), registered, phone, domain
+
+    def contact(self, pk, cid, owner, registered, phone, domain, primary) -> str:
+        material, random_ = self.material, self.random
+        surname, given, female = material.people.parts()
+        department_name, position = self.pick(material.positions)
+        if random_() < 0.7:
+            year = 1965 + int(random_() * 37)
+            birthday = (
+                f"{year}-{1 + int(random_() * 12):02d}-{1 + int(random_() * 28):02d}"
+            )
+            age = self.year - year
+        else:
+            birthday = age = NULL
+        office = f"{phone}-{100 + int(random_() * 800)}" if random_() < 0.6 else ""
+        return (
+            f"{pk}\t{registered}\t{registered}\t1\t{cid}\t{surname}{given}\t"
+            f"{'female' if female else 'male'}\t{age}\t{department_name}\t{position}\t"
+            f"{office}\t1{3 + int(random_() * 7)}{int(random_() * 10**9):09d}\t"
+            f"{material.person_pinyin(given)}.{material.person_pinyin(surname)}"
+            f"@{domain}.com.cn\t{birthday}\t{self.pick(material.hobbies)}\t{owner}\t"
+            f"{'t' if primary else 'f'}{self.contact_tail}\n"
+        )
 
 
 # The step
@@ -295,29 +466,13 @@ def _timestamp(day: datetime.date, seconds: int) -> str:
 def generate(ctx) -> None:
     rng = random.Random(ctx.rng.random())
     n = ctx.scale.customers
-    material = Material(ctx, rng)
-    names = NameColumns()
-    customer_extra, customer_tail = model_tail(Customer, CUSTOMER_COLUMNS)
-    contact_extra, contact_tail = model_tail(Contact, CONTACT_COLUMNS)
-    reps = ctx.reps
-    rep_cum = list(accumulate(rng.lognormvariate(0, 0.35) for _ in reps))
-    start = registration_start(ctx)
-    today = ctx.today
+    rows = Rows(ctx, rng, Material(ctx, rng))
+    customer_extra = model_tail(Customer, CUSTOMER_COLUMNS)[0]
+    contact_extra = model_tail(Contact, CONTACT_COLUMNS)[0]
     customers: list[tuple[int, int, int]] = []
     buyers = ctx.buyers
-    level_values, level_cum = material.fields["level"]
-    type_values, type_cum = material.fields["type"]
-    status_values, status_cum = material.fields["status"]
-    rating_values, rating_cum = material.fields["credit_rating"]
-    new_values, new_cum = material.new_status
-    industries, industry_cum = material.industries, material.industry_cum
-    brands, forms, streets = material.brands, material.forms, material.streets
-    people = material.people
-    choice, random_ = rng.choice, rng.random
-    group = None  # (id, name, industry, branches left, cities used)
-
     with (
-        indexes_dropped(["customers_customer", "customers_contact"]),
+        indexes_dropped(["customers_customer", "customers_contact"], background=True),
         CopyWriter(
             "customers_customer",
             [*CUSTOMER_COLUMNS, *customer_extra],
@@ -327,108 +482,19 @@ def generate(ctx) -> None:
         CopyWriter(
             "customers_contact",
             [*CONTACT_COLUMNS, *contact_extra],
-            total=2 * n,
             label="contacts",
             separate=True,
             verbose=False,
         ) as contacts_out,
     ):
         for cid in range(1, n + 1):
-            index = bisect_right(rep_cum, random_() * rep_cum[-1])
-            owner, dept = reps[index]
-            district_pk, district_code, district_name, place, area = choice(
-                material.rep_districts[index]
-            )
-            day = start + datetime.timedelta(days=registration_day(ctx, cid, random_()))
-            registered = _timestamp(day, rng.randrange(8 * 3600, 19 * 3600))
-            age_days = (today - day).days
-
-            parent = ""
-            if group is not None and place and place not in group[4]:
-                parent_id, group_name, industry, left, cities = group
-                name = f"{group_name}{place}分公司"
-                parent = str(parent_id)
-                cities.add(place)
-                group = (
-                    (parent_id, group_name, industry, left - 1, cities)
-                    if left > 1
-                    else None
-                )
-            else:
-                industry = industries[
-                    bisect_right(industry_cum, random_() * industry_cum[-1])
-                ]
-                draw = random_()
-                prefix = (
-                    place
-                    if draw < 0.55
-                    else material.province_names[district_code[:2] + "0000"]
-                    if draw < 0.7
-                    else ""
-                )
-                form = "集团有限公司" if random_() < GROUP_SHARE else choice(forms)
-                name = (
-                    f"{prefix}{choice(brands)}{choice(material.trades[industry])}{form}"
-                )
-                if form == "集团有限公司" and place:
-                    group = (cid, name, industry, rng.randint(2, 4), {place})
-            initials = names.initials(name)
-            key = names.key(name)
-            if cid % CHECK_EVERY == 1:
-                names.check(name, initials, key)
-
-            level = level_values[bisect_right(level_cum, random_() * level_cum[-1])]
-            if age_days < 90:
-                status = new_values[bisect_right(new_cum, random_() * new_cum[-1])]
-            else:
-                status = status_values[
-                    bisect_right(status_cum, random_() * status_cum[-1])
-                ]
-            if status in BUYING:
-                buyers.append(cid)
-            share, limits = CREDIT_LIMITS[level]
-            limit = choice(limits) if random_() < share else 0
-            domain = initials.lower()[:12] or "corp"
-            main_phone = _landline(rng, area)
-            out.write(
-                f"{cid}\t{registered}\t{registered}\t1\t{owner}\t{dept}\t"
-                f"KH{cid:06d}\t{initials}\t{name}\t{initials}\t{key}\t"
-                f"{_credit_code(district_code, cid) if random_() < 0.6 else ''}\t"
-                f"{district_name}{choice(streets)}{rng.randint(1, 999)}号\t{main_phone}\t"
-                f"{district_code[:3]}{rng.randrange(1000):03d}\tinfo@{domain}.com.cn\t"
-                f"{district_pk}\t{industry}\t{level}\t"
-                f"{type_values[bisect_right(type_cum, random_() * type_cum[-1])]}\t"
-                f"{status}\t"
-                f"{rating_values[bisect_right(rating_cum, random_() * rating_cum[-1])]}\t"
-                f"{limit}\t{parent or NULL}\t"
-                f"{_landline(rng, area) if random_() < 0.4 else ''}\t"
-                f"https://www.{domain}.com.cn\t{choice(NOTES)}\t{registered}"
-                f"{customer_tail}\n"
-            )
-            customers.append((cid, owner, dept))
-
-            for primary in (True, False):
-                contact_name, female = people.name()
-                surname_py = material.person_pinyin(contact_name[0])
-                given_py = material.person_pinyin(contact_name[1:])
-                department_name, position = choice(material.positions)
-                if random_() < 0.7:
-                    birth_year = rng.randint(1965, 2001)
-                    birthday = f"{birth_year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-                    age = str(today.year - birth_year)
-                else:
-                    birthday = age = NULL
-                office = (
-                    f"{main_phone}-{rng.randint(100, 899)}" if random_() < 0.6 else ""
-                )
+            line, customer, registered, phone, domain = rows.customer(cid, buyers)
+            out.write(line)
+            customers.append(customer)
+            owner = customer[1]
+            for pk, primary in ((2 * cid - 1, True), (2 * cid, False)):
                 contacts_out.write(
-                    f"{2 * cid - (1 if primary else 0)}\t{registered}\t{registered}\t1\t"
-                    f"{cid}\t{contact_name}\t{'female' if female else 'male'}\t{age}\t"
-                    f"{department_name}\t{position}\t{office}\t"
-                    f"1{choice('3456789')}{rng.randrange(10**9):09d}\t"
-                    f"{given_py}.{surname_py}@{domain}.com.cn\t{birthday}\t"
-                    f"{choice(material.hobbies)}\t{owner}\t{'t' if primary else 'f'}"
-                    f"{contact_tail}\n"
+                    rows.contact(pk, cid, owner, registered, phone, domain, primary)
                 )
 
     ctx.customers = customers

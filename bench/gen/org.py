@@ -16,6 +16,8 @@ Everything here is a few hundred rows: written through the ORM.
 
 import math
 import random
+from bisect import bisect_right
+from itertools import accumulate
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission
@@ -119,22 +121,30 @@ class People:
     """Chinese personal names from the material the demo's Faker uses (zh_CN)."""
 
     def __init__(self, rng: random.Random):
-        self.rng = rng
+        self.random = rng.random
         self.surnames = list(PersonNames.last_names)
-        self.surname_weights = list(PersonNames.last_names.values())
+        self.surname_cum = list(accumulate(PersonNames.last_names.values()))
         self.male = PersonNames.first_names_male
         self.female = PersonNames.first_names_female
 
-    def name(self, female: bool | None = None) -> tuple[str, bool]:
-        rng = self.rng
-        if female is None:
-            female = rng.random() < 0.5
-        chars = self.female if female else self.male
-        given = rng.choice(chars)
-        if len(given) == 1 and rng.random() < 0.55:
-            given = rng.choice(chars)[0] + given
-        surname = rng.choices(self.surnames, weights=self.surname_weights)[0]
+    def name(self) -> tuple[str, bool]:
+        """A name and whether it is a woman's."""
+        surname, given, female = self.parts()
         return surname + given, female
+
+    def parts(self) -> tuple[str, str, bool]:
+        """Surname (by frequency), one or two given characters, and whether it is a
+        woman's name."""
+        random_ = self.random
+        female = random_() < 0.5
+        chars = self.female if female else self.male
+        given = chars[int(random_() * len(chars))]
+        if len(given) == 1 and random_() < 0.55:
+            given = chars[int(random_() * len(chars))][0] + given
+        surname = self.surnames[
+            bisect_right(self.surname_cum, random_() * self.surname_cum[-1])
+        ]
+        return surname, given, female
 
 
 def _perms(patterns) -> list[Permission]:

@@ -28,6 +28,7 @@ import math
 import random
 from array import array
 from bisect import bisect_right
+from contextlib import ExitStack
 from decimal import ROUND_DOWN, Decimal
 from itertools import accumulate
 
@@ -309,241 +310,253 @@ def generate(ctx) -> None:
     _leads(ctx, rng)
 
 
+# Order statuses by the order's age in days: (up to age, [(status, cumulative share)])
+STATUSES_BY_AGE = (
+    (3, (("draft", 0.3), ("confirmed", 0.9), ("cancelled", 0.92), ("completed", 1))),
+    (30, (("draft", 0.05), ("confirmed", 0.5), ("cancelled", 0.55), ("completed", 1))),
+    (
+        None,
+        (("draft", 0.01), ("confirmed", 0.05), ("cancelled", 0.1), ("completed", 1)),
+    ),
+)
+
+
+class OrderRows:
+    """The COPY lines of one order, its lines, its instalment and its receipts. Days
+    are offsets from the first day (`dates[offset]` is its 'YYYY-MM-DD')."""
+
+    def __init__(self, ctx, rng: random.Random, first: datetime.date):
+        self.random = rng.random
+        self.choice = rng.choice
+        self.today = (ctx.today - first).days
+        self.latest = self.today - 1  # receipts are booked up to yesterday
+        self.dates = [
+            str(first + datetime.timedelta(days=d)) for d in range(self.today + 200)
+        ]
+        self.products, self.product_cum = _catalogue(ctx)
+        self.pricing = Pricing()
+        self.managers = _managers(ctx)
+        self.limits = _credit_limits(ctx.scale.customers)
+        self.exposure = array("d", bytes(8 * (ctx.scale.customers + 1)))
+        self.finance = User.objects.get(username="bench_finance").pk
+        self.methods = _cum(sales_demo.PAY_METHODS)
+        self.discounts = _cum(DISCOUNTS)
+        self.line_cum = list(accumulate(LINE_WEIGHTS))
+        self.tails = {
+            name: model_tail(model, columns)[1] for name, model, columns in TABLES
+        }
+        self.line_id = self.instalment_id = self.payment_id = 0
+
+    def at(self, offset: int) -> str:
+        """A time on day `offset` in office hours (Asia/Shanghai)."""
+        seconds = 28_800 + int(self.random() * 39_600)
+        return (
+            f"{self.dates[offset]} {seconds // 3600:02d}:{seconds // 60 % 60:02d}:"
+            f"{seconds % 60:02d}+08"
+        )
+
+    def status(self, age: int) -> str:
+        draw = self.random()
+        for limit, shares in STATUSES_BY_AGE:
+            if limit is None or age <= limit:
+                return next(status for status, share in shares if draw < share)
+        raise AssertionError  # the last row has no limit
+
+    def lines(self, order_id: int, delivered: str, out) -> tuple[Decimal, ...]:
+        """Write 1–5 lines of distinct products (delivered: 'all', 'first' or 'none');
+        return the order's amount, tax and total, the sums of its lines."""
+        random_, products, cum = self.random, self.products, self.product_cum
+        values, discount_cum = self.discounts
+        amount = tax_amount = total = Decimal(0)
+        chosen = set()
+        count = LINES[bisect_right(self.line_cum, random_() * self.line_cum[-1])]
+        for sort in range(count):
+            pk, price, tax, quantities = products[
+                bisect_right(cum, random_() * cum[-1])
+            ]
+            if pk in chosen:
+                continue
+            chosen.add(pk)
+            quantity = quantities[int(random_() * len(quantities))]
+            discount = values[bisect_right(discount_cum, random_() * discount_cum[-1])]
+            line = self.pricing.line(price, quantity, discount, tax)
+            amount += line[0]
+            tax_amount += line[1]
+            total += line[2]
+            done = (
+                quantity
+                if delivered == "all" or (delivered == "first" and sort == 0)
+                else 0
+            )
+            self.line_id += 1
+            out.write(
+                f"{self.line_id}\t{order_id}\t{pk}\t{quantity}\t{price}\t{discount}\t"
+                f"{tax}\t{line[0]}\t{line[1]}\t{line[2]}\t{sort}\t{done}"
+                f"{self.tails['line']}\n"
+            )
+        return amount, tax_amount, total
+
+    def receivable(self, order_id, customer, total, due, opened, confirmed_at, outs):
+        """The order's instalment and the receipts posted against it."""
+        cid, owner, dept = customer
+        instalments_out, payments_out = outs
+        self.instalment_id += 1
+        received = Decimal(0)
+        random_ = self.random
+        methods, method_cum = self.methods
+        for amount, day in self.receipts(total, due, opened):
+            received += amount
+            self.payment_id += 1
+            method = methods[bisect_right(method_cum, random_() * method_cum[-1])]
+            reference = (
+                f"{self.dates[day].replace('-', '')}{int(random_() * 10**10):010d}"
+                if method in ("bank", "acceptance")
+                else ""
+            )
+            at = max(self.at(day), confirmed_at)
+            payments_out.write(
+                f"{self.payment_id}\t{at}\t{at}\tSK{self.payment_id:06d}\t"
+                f"{self.instalment_id}\t{cid}\t{owner}\t{dept}\t{amount}\t"
+                f"{self.dates[day]}\t{method}\t{reference}\tposted\t{self.finance}"
+                f"{self.tails['payment']}\n"
+            )
+        instalments_out.write(
+            f"{self.instalment_id}\t{confirmed_at}\t{confirmed_at}\t{order_id}\t"
+            f"{cid}\t{owner}\t{dept}\t1\t{self.dates[due]}\t{total}\t{received}\tt"
+            f"{self.tails['instalment']}\n"
+        )
+
+    def receipts(self, amount: Decimal, due: int, opened: int) -> list[tuple]:
+        """As crm/sales/demo.py collects: most instalments paid in full about when
+        due (large ones sometimes in two), some in part, some not yet."""
+        random_, latest = self.random, self.latest
+        if latest < opened:
+            return []
+        draw = random_()
+        if due <= latest:
+            full, partial = draw < 0.78, 0.78 <= draw < 0.86
+            day = due - 7 + int(random_() * 33)
+        else:
+            full, partial = draw < 0.12, 0.12 <= draw < 0.17
+            day = opened + int(random_() * (latest - opened + 1))
+        day = min(max(day, opened), latest)
+        if full:
+            if amount > BIG and random_() < 0.4:
+                first = (amount / 2).quantize(Decimal(1), rounding=ROUND_DOWN)
+                second = min(day + 3 + int(random_() * 18), latest)
+                return [(first, day), (amount - first, second)]
+            return [(amount, day)]
+        if partial:
+            part = (amount * (30 + int(random_() * 41)) / HUNDRED).quantize(
+                Decimal(100), rounding=ROUND_DOWN
+            )
+            if 0 < part < amount:
+                return [(part, day)]
+        return []
+
+    def order(self, order_id: int, day: int, customer: tuple, outs) -> None:
+        """One order on day `day`, with everything that hangs off it."""
+        orders_out, lines_out, *receivable_outs = outs
+        random_ = self.random
+        cid, owner, dept = customer
+        status = self.status(self.today - day)
+        confirmed = status in ("confirmed", "completed")
+        completed = status == "completed"
+        partial = status == "confirmed" and random_() < 0.4
+        amount, tax_amount, total = self.lines(
+            order_id, "all" if completed else "first" if partial else "none", lines_out
+        )
+        created = updated = self.at(day)
+        version = 1
+        confirmed_at = delivered_on = override_by = override_at = NULL
+        override_reason = cancel_reason = ""
+        pay_due = day + PAYMENT_DAYS[int(random_() * len(PAYMENT_DAYS))]
+        confirm_day = day
+        if confirmed:
+            confirm_day = min(day + int(random_() * 3), self.today)
+            confirmed_at = updated = max(self.at(confirm_day), created)
+            version = 2
+            limit = self.limits[cid]
+            self.exposure[cid] += float(total)
+            if limit and self.exposure[cid] > limit:
+                override_by = self.managers.get(owner) or NULL
+                override_at = confirmed_at
+                override_reason = self.choice(sales_demo.OVERRIDE_REASONS)
+            if completed:
+                delivered = min(confirm_day + 2 + int(random_() * 19), self.today)
+                delivered_on = self.dates[delivered]
+                updated = max(self.at(delivered), confirmed_at)
+                version = 3
+            elif partial:
+                version = 3
+        elif status == "cancelled":
+            cancel_reason = self.choice(sales_demo.CANCEL_REASONS)
+            version = 2
+        delivery = "delivered" if completed else "partial" if partial else "pending"
+        orders_out.write(
+            f"{order_id}\t{created}\t{updated}\t{version}\t{owner}\t{dept}\t"
+            f"{amount}\t{tax_amount}\t{total}\tDD{order_id:06d}\t{cid}\t"
+            f"{2 * cid - 1}\t{status}\t{delivery}\t{self.dates[day]}\t"
+            f"{self.dates[day + 7 + int(random_() * 24)]}\t{delivered_on}\t"
+            f"{self.dates[pay_due]}\t{confirmed_at}\t{override_by}\t{override_at}\t"
+            f"{override_reason}\t{cancel_reason}{self.tails['order']}\n"
+        )
+        if confirmed:
+            self.receivable(
+                order_id,
+                customer,
+                total,
+                pay_due,
+                confirm_day,
+                confirmed_at,
+                receivable_outs,
+            )
+
+
+TABLES = (
+    ("order", SalesOrder, ORDER_COLUMNS),
+    ("line", SalesOrderLine, LINE_COLUMNS),
+    ("instalment", Instalment, INSTALMENT_COLUMNS),
+    ("payment", Payment, PAYMENT_COLUMNS),
+)
+
+
 def _orders(ctx, rng: random.Random) -> None:
     n = ctx.scale.orders
-    today = ctx.today
-    latest = today - DAY  # receipts are booked up to yesterday
-    first = today - datetime.timedelta(days=365 * YEARS)
-    products, product_cum = _catalogue(ctx)
-    pricing = Pricing()
-    managers = _managers(ctx)
-    limits = _credit_limits(ctx.scale.customers)
-    exposure = array("d", bytes(8 * (ctx.scale.customers + 1)))
-    finance = User.objects.get(username="bench_finance").pk
-    methods, method_cum = _cum(sales_demo.PAY_METHODS)
-    discounts, discount_cum = _cum(DISCOUNTS)
-    line_cum = list(accumulate(LINE_WEIGHTS))
-    customers, buyers = ctx.customers, ctx.buyers
-    order_extra, order_tail = model_tail(SalesOrder, ORDER_COLUMNS)
-    line_extra, line_tail = model_tail(SalesOrderLine, LINE_COLUMNS)
-    instalment_extra, instalment_tail = model_tail(Instalment, INSTALMENT_COLUMNS)
-    payment_extra, payment_tail = model_tail(Payment, PAYMENT_COLUMNS)
-    random_, randint = rng.random, rng.randint
-    order_id = line_id = instalment_id = payment_id = 0
-    tables = ["sales_salesorder", "sales_salesorderline", "sales_instalment"]
-    with (
-        indexes_dropped([*tables, "sales_payment"]),
+    first = ctx.today - datetime.timedelta(days=365 * YEARS)
+    rows = OrderRows(ctx, rng, first)
+    customers, buyers, random_ = ctx.customers, ctx.buyers, rng.random
+    writers = [
         CopyWriter(
-            "sales_salesorder", [*ORDER_COLUMNS, *order_extra], total=n, label="orders"
-        ) as orders_out,
-        CopyWriter(
-            "sales_salesorderline",
-            [*LINE_COLUMNS, *line_extra],
-            label="order lines",
-            separate=True,
-            verbose=False,
-        ) as lines_out,
-        CopyWriter(
-            "sales_instalment",
-            [*INSTALMENT_COLUMNS, *instalment_extra],
-            label="instalments",
-            separate=True,
-            verbose=False,
-        ) as instalments_out,
-        CopyWriter(
-            "sales_payment",
-            [*PAYMENT_COLUMNS, *payment_extra],
-            label="payments",
-            separate=True,
-            verbose=False,
-        ) as payments_out,
-    ):
-        for offset, count in enumerate(per_day(n, first, today)):
+            model._meta.db_table,
+            [*columns, *model_tail(model, columns)[0]],
+            total=n if name == "order" else 0,
+            label=f"{name}s",
+            separate=name != "order",
+            verbose=name == "order",
+        )
+        for name, model, columns in TABLES
+    ]
+    tables = [writer.table for writer in writers]
+    order_id = 0
+    with indexes_dropped(tables, background=True), ExitStack() as stack:
+        outs = [stack.enter_context(writer) for writer in writers]
+        for offset, count in enumerate(per_day(n, first, ctx.today)):
             day = first + datetime.timedelta(days=offset)
-            age = (today - day).days
             eligible = bisect_right(buyers, customers_registered_by(ctx, day))
             for _ in range(count):
                 order_id += 1
                 cid = buyers[int(random_() * eligible)] if eligible else 1
-                _cid, owner, dept = customers[cid - 1]
-                draw = random_()
-                if age <= 3:
-                    status = (
-                        "draft"
-                        if draw < 0.3
-                        else "confirmed"
-                        if draw < 0.9
-                        else "cancelled"
-                        if draw < 0.92
-                        else "completed"
-                    )
-                elif age <= 30:
-                    status = (
-                        "draft"
-                        if draw < 0.05
-                        else "confirmed"
-                        if draw < 0.5
-                        else "cancelled"
-                        if draw < 0.55
-                        else "completed"
-                    )
-                else:
-                    status = (
-                        "draft"
-                        if draw < 0.01
-                        else "confirmed"
-                        if draw < 0.05
-                        else "cancelled"
-                        if draw < 0.1
-                        else "completed"
-                    )
-                created = _at(day, rng)
-                confirmed = status in ("confirmed", "completed")
-                completed = status == "completed"
-                partial = status == "confirmed" and random_() < 0.4
-
-                # Lines
-                amount = tax_amount = total = Decimal(0)
-                chosen = set()
-                for sort in range(
-                    LINES[bisect_right(line_cum, random_() * line_cum[-1])]
-                ):
-                    product = products[
-                        bisect_right(product_cum, random_() * product_cum[-1])
-                    ]
-                    if product[0] in chosen:
-                        continue
-                    chosen.add(product[0])
-                    pk, price, tax, quantities = product
-                    quantity = quantities[int(random_() * len(quantities))]
-                    discount = _pick(rng, discounts, discount_cum)
-                    line = pricing.line(price, quantity, discount, tax)
-                    amount += line[0]
-                    tax_amount += line[1]
-                    total += line[2]
-                    delivered = quantity if completed or (partial and sort == 0) else 0
-                    line_id += 1
-                    lines_out.write(
-                        f"{line_id}\t{order_id}\t{pk}\t{quantity}\t{price}\t{discount}\t"
-                        f"{tax}\t{line[0]}\t{line[1]}\t{line[2]}\t{sort}\t{delivered}"
-                        f"{line_tail}\n"
-                    )
-
-                version = 1
-                confirmed_at = delivered_on = NULL
-                confirm_day = day
-                override_by = override_at = NULL
-                override_reason = cancel_reason = ""
-                updated = created
-                pay_due = day + datetime.timedelta(
-                    days=PAYMENT_DAYS[int(random_() * 5)]
-                )
-                if confirmed:
-                    confirm_day = min(
-                        day + datetime.timedelta(days=randint(0, 2)), today
-                    )
-                    confirmed_at = updated = _at(confirm_day, rng)
-                    if confirm_day == day and confirmed_at < created:
-                        confirmed_at, created = created, confirmed_at
-                        updated = confirmed_at
-                    version = 2
-                    limit = limits[cid]
-                    exposure[cid] += float(total)
-                    if limit and exposure[cid] > limit:
-                        override_by = managers.get(owner) or NULL
-                        override_at = confirmed_at
-                        override_reason = rng.choice(sales_demo.OVERRIDE_REASONS)
-                    if completed:
-                        delivered_day = min(
-                            confirm_day + datetime.timedelta(days=randint(2, 20)), today
-                        )
-                        delivered_on = str(delivered_day)
-                        if delivered_day > confirm_day:
-                            updated = _at(delivered_day, rng)
-                        version = 3
-                    elif partial:
-                        version = 3
-                elif status == "cancelled":
-                    cancel_reason = rng.choice(sales_demo.CANCEL_REASONS)
-                    version = 2
-                delivery = (
-                    "delivered" if completed else "partial" if partial else "pending"
-                )
-                orders_out.write(
-                    f"{order_id}\t{created}\t{updated}\t{version}\t{owner}\t{dept}\t"
-                    f"{amount}\t{tax_amount}\t{total}\tDD{order_id:06d}\t{cid}\t"
-                    f"{2 * cid - 1}\t{status}\t{delivery}\t{day}\t"
-                    f"{day + datetime.timedelta(days=randint(7, 30))}\t{delivered_on}\t"
-                    f"{pay_due}\t{confirmed_at}\t{override_by}\t{override_at}\t"
-                    f"{override_reason}\t{cancel_reason}{order_tail}\n"
-                )
-                if not confirmed:
-                    continue
-
-                # The receivable, and what was received on it
-                instalment_id += 1
-                receipts = _receipts(rng, total, pay_due, confirm_day, latest)
-                received = sum((r[0] for r in receipts), Decimal(0))
-                for receipt_amount, receipt_day in receipts:
-                    payment_id += 1
-                    method = methods[
-                        bisect_right(method_cum, random_() * method_cum[-1])
-                    ]
-                    reference = (
-                        f"{receipt_day:%Y%m%d}{rng.randrange(10**10):010d}"
-                        if method in ("bank", "acceptance")
-                        else ""
-                    )
-                    at = max(_at(receipt_day, rng), confirmed_at)
-                    payments_out.write(
-                        f"{payment_id}\t{at}\t{at}\tSK{payment_id:06d}\t{instalment_id}\t"
-                        f"{cid}\t{owner}\t{dept}\t{receipt_amount}\t{receipt_day}\t"
-                        f"{method}\t{reference}\tposted\t{finance}{payment_tail}\n"
-                    )
-                instalments_out.write(
-                    f"{instalment_id}\t{confirmed_at}\t{confirmed_at}\t{order_id}\t"
-                    f"{cid}\t{owner}\t{dept}\t1\t{pay_due}\t{total}\t{received}\tt"
-                    f"{instalment_tail}\n"
-                )
+                rows.order(order_id, offset, customers[cid - 1], outs)
     print(
-        f"  {line_id:,} order lines, {instalment_id:,} instalments, "
-        f"{payment_id:,} payments",
+        f"  {rows.line_id:,} order lines, {rows.instalment_id:,} instalments, "
+        f"{rows.payment_id:,} payments",
         flush=True,
     )
-    for table in (*tables, "sales_payment"):
+    for table in tables:
         reset_sequence(table)
     _advance("sales.order", "DD", order_id)
-    _advance("sales.payment", "SK", payment_id)
-
-
-def _receipts(
-    rng, amount: Decimal, due, opened, latest
-) -> list[tuple[Decimal, object]]:
-    """Receipts of one instalment, as crm/sales/demo.py collects them: most paid in
-    full about when due (large ones sometimes in two), some in part, some not yet."""
-    if latest < opened:
-        return []
-    draw = rng.random()
-    if due <= latest:
-        full, partial = draw < 0.78, 0.78 <= draw < 0.86
-        day = due + datetime.timedelta(days=rng.randint(-7, 25))
-    else:
-        full, partial = draw < 0.12, 0.12 <= draw < 0.17
-        day = opened + datetime.timedelta(days=rng.randint(0, (latest - opened).days))
-    day = min(max(day, opened), latest)
-    if full:
-        if amount > BIG and rng.random() < 0.4:
-            first = (amount / 2).quantize(Decimal(1), rounding=ROUND_DOWN)
-            second = min(day + datetime.timedelta(days=rng.randint(3, 20)), latest)
-            return [(first, day), (amount - first, second)]
-        return [(amount, day)]
-    if partial:
-        part = (amount * rng.randint(30, 70) / HUNDRED).quantize(
-            Decimal(100), rounding=ROUND_DOWN
-        )
-        if 0 < part < amount:
-            return [(part, day)]
-    return []
+    _advance("sales.payment", "SK", rows.payment_id)
 
 
 def _advance(key: str, prefix: str, last: int, padding: int = 6) -> None:
@@ -569,7 +582,7 @@ def _opportunities(ctx, rng: random.Random) -> None:
     customers = ctx.customers
     pk = 0
     with (
-        indexes_dropped(["sales_opportunity"]),
+        indexes_dropped(["sales_opportunity"], background=True),
         CopyWriter(
             "sales_opportunity",
             [*OPPORTUNITY_COLUMNS, *extra],
@@ -647,7 +660,7 @@ def _leads(ctx, rng: random.Random) -> None:
     reps, districts = ctx.reps, ctx.districts
     pk = 0
     with (
-        indexes_dropped(["sales_lead"]),
+        indexes_dropped(["sales_lead"], background=True),
         CopyWriter(
             "sales_lead", [*LEAD_COLUMNS, *extra], total=total, label="leads"
         ) as out,
