@@ -20,7 +20,7 @@ import random
 import re
 import time
 
-import gevent
+from gevent.event import Event
 from locust import FastHttpUser, constant, events, task
 from locust.exception import StopUser
 
@@ -39,6 +39,7 @@ class Run:
     windows: list[dict] = []  # per phase: start, measure_from, until (epoch seconds)
     samples: list[list] = []  # per phase: [start, ms, ok] per request
     errors: list[dict] = []  # per phase: message -> count
+    advanced = Event()  # set, and replaced by a fresh one, whenever a phase starts
     fatal = ""
     written = False
     serial = itertools.count(1)
@@ -47,6 +48,8 @@ class Run:
 def _start_phase(index: int) -> None:
     now = time.time()
     Run.phase, Run.phase_done = index, 0
+    event, Run.advanced = Run.advanced, Event()
+    event.set()
     if index < len(PLAN["phases"]):
         Run.windows.append(
             {
@@ -115,13 +118,10 @@ class BenchUser(FastHttpUser):
 
     @task
     def step(self):
-        started = time.time()
-        while Run.phase < 0:
-            if Run.fatal or time.time() - started > LOGIN_TIMEOUT:
-                Run.fatal = Run.fatal or "users did not all log in in time"
-                self.environment.runner.quit()
-                raise StopUser()
-            gevent.sleep(0.01)
+        if Run.phase < 0 and not Run.advanced.wait(LOGIN_TIMEOUT):
+            Run.fatal = Run.fatal or "users did not all log in in time"
+            self.environment.runner.quit()
+            raise StopUser()
         phase = Run.phase
         if phase >= len(PLAN["phases"]):
             self.environment.runner.quit()
@@ -134,6 +134,7 @@ class BenchUser(FastHttpUser):
 
     def _finish_phase(self, phase: int):
         """Wait until every user is done with `phase`; the last one starts the next."""
+        event = Run.advanced
         Run.phase_done += 1
         if Run.phase_done == PLAN["users"]:
             _start_phase(phase + 1)
@@ -141,8 +142,7 @@ class BenchUser(FastHttpUser):
                 _write()
                 self.environment.runner.quit()
                 raise StopUser()
-        while Run.phase == phase:
-            gevent.sleep(0.005)
+        event.wait()
 
     def _request(self, phase: int, spec: dict):
         kwargs = {"name": spec["key"], "allow_redirects": False, "catch_response": True}

@@ -39,7 +39,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from bench import conf, report
 
@@ -89,10 +89,10 @@ class Endpoint:
 
 
 def with_query(path: str, **params) -> str:
+    """`path` with `params` set in its query string (replacing any value they had)."""
     base, _, query = path.partition("?")
-    pairs = [p for p in query.split("&") if p]
-    pairs.append(urlencode(params))
-    return f"{base}?{'&'.join(pairs)}"
+    pairs = [(k, v) for k, v in parse_qsl(query) if k not in params]
+    return f"{base}?{urlencode([*pairs, *params.items()])}"
 
 
 # 1. Parameters from the data
@@ -145,11 +145,12 @@ def discover(user, run_id: str) -> tuple[list[Endpoint], dict]:
     region = next((s[3] for s in sample if s[3]), None)
 
     html_page = min(LATER_PAGE, math.ceil(count / 25))
-    # The API pages with a cursor: follow `next` from the first page to the same number.
+    # The API pages with a cursor: follow `next` from the first page to the same page
+    # number at the same page size (the same rows as the HTML page).
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
-    api_path, api_page = CUSTOMERS_API, 1
-    while api_page < LATER_PAGE:
+    api_path, api_page = with_query(CUSTOMERS_API, page_size=25), 1
+    while api_page < html_page:
         response = client.get(api_path)
         nxt = response.json().get("next") if response.status_code == 200 else None
         if not nxt:
@@ -728,8 +729,9 @@ def main(argv=None) -> int:
         },
         "parameters": parameters,
         "parameters_note": (
-            f"later pages {parameters['html_later_page']} (HTML, 25 rows) and "
-            f"{parameters['api_later_page']} (API, cursor); search terms "
+            f"later page {parameters['html_later_page']} at 25 rows (HTML; the API "
+            f"reaches page {parameters['api_later_page']} through its cursor links); "
+            "search terms "
             f"“{parameters['search_zh']['term']}” and “{parameters['search_py']['term']}”"
             f" (each in about {TERM_SHARE:.0%} of the names); "
             f"{parameters['detail_ids']} customer ids for the 360° page"
@@ -767,5 +769,5 @@ if __name__ == "__main__":
         sys.exit(main())
     except KeyboardInterrupt:
         # The server and locust were stopped on the way out (context managers).
-        print("Interrupted: server stopped, created customers removed.", flush=True)
+        print("Interrupted: the server and the load tool were stopped.", flush=True)
         sys.exit(130)
