@@ -17,6 +17,7 @@ import argparse
 import json
 import random
 import time
+from collections import Counter
 
 from bench import conf
 
@@ -73,11 +74,15 @@ def _district_names() -> list[tuple[str, str]]:
     for region in regions.values():
         if region.parent_id:
             region.parent = regions[region.parent_id]  # full_name without queries
-    return [
+    districts = [
         (r.full_name, r.code)
         for r in regions.values()
         if r.level == Region.Level.DISTRICT
     ]
+    # A few names are in the table twice (an old and a new code): the import rightly
+    # asks which one is meant, so the workbook leaves them out.
+    counts = Counter(name for name, _code in districts)
+    return [(name, code) for name, code in districts if counts[name] == 1]
 
 
 def _uscc(region_code: str, tag: str, serial: int) -> str:

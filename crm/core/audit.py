@@ -38,9 +38,10 @@ def snapshot(obj) -> dict:
     return data
 
 
-def audit_record(
+def audit_event(
     *, actor, obj, action: str, before: dict | None = None, note: str = ""
 ) -> AuditEvent:
+    """The audit row of a change, not yet saved (bulk writers insert many at once)."""
     after = snapshot(obj) if action != AuditEvent.Action.DELETE else {}
     before = before or {}
     keys = sorted(set(before) | set(after))
@@ -49,7 +50,7 @@ def audit_record(
     }
     if action == AuditEvent.Action.UPDATE:
         changes.pop("version", None)
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=actor if actor and actor.is_authenticated else None,
         action=action,
         content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
@@ -58,6 +59,15 @@ def audit_record(
         changes=changes,
         note=note[:255],
     )
+
+
+def audit_record(
+    *, actor, obj, action: str, before: dict | None = None, note: str = ""
+) -> AuditEvent:
+    """Write the audit row of a change, in the service's transaction."""
+    event = audit_event(actor=actor, obj=obj, action=action, before=before, note=note)
+    event.save(force_insert=True)
+    return event
 
 
 def history_for(obj, *, hidden: frozenset[str] = frozenset()):

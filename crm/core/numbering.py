@@ -33,6 +33,14 @@ def register_sequence(spec: SequenceSpec) -> None:
 
 def next_number(key: str, *, prefix: str = "", padding: int = 6) -> str:
     """Take the next number of sequence `key` (created on first use with `prefix`)."""
+    return next_numbers(key, 1, prefix=prefix, padding=padding)[0]
+
+
+def next_numbers(
+    key: str, count: int, *, prefix: str = "", padding: int = 6
+) -> list[str]:
+    """Take the next `count` numbers of sequence `key` at once, in order (one locked
+    update for a whole batch of records, e.g. an import)."""
     spec = SEQUENCES.get(key)
     if spec is not None:
         prefix, padding = prefix or spec.prefix, spec.padding
@@ -45,10 +53,13 @@ def next_number(key: str, *, prefix: str = "", padding: int = 6) -> str:
                         key=key, prefix=prefix, padding=padding
                     )
                     seq = Sequence.objects.select_for_update().get(pk=seq.pk)
-                value = seq.next_value
-                seq.next_value = value + 1
+                first = seq.next_value
+                seq.next_value = first + count
                 seq.save(update_fields=["next_value"])
-                return f"{seq.prefix}{value:0{seq.padding}d}"
+                return [
+                    f"{seq.prefix}{value:0{seq.padding}d}"
+                    for value in range(first, first + count)
+                ]
         except (
             IntegrityError
         ):  # two first uses raced to create the row; the loser retries

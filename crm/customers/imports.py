@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from crm.core.errors import DomainError, Invalid
 from crm.core.imports import (
+    BulkWriter,
     ChildSpec,
     ImportField,
     ImportSpec,
@@ -35,6 +36,7 @@ from crm.core.validators import MOBILE, validate_cn_phone, validate_uscc
 from crm.customers.models import Contact, Customer, Region, validate_postcode
 from crm.customers.selectors import customer_queryset
 from crm.customers.services import (
+    CustomerBatch,
     contact_create,
     contact_update,
     customer_create,
@@ -788,6 +790,12 @@ class CustomerImport(ImportSpec):
             merged_into__isnull=True, deleted_at__isnull=True
         )
 
+    def bulk_writer(self, *, actor):
+        return NewCustomers(actor=actor)
+
+    def reads_earlier_rows(self, data: dict) -> bool:
+        return isinstance(data.get("parent"), Pending)
+
     def prepare_row(self, *, actor, data: dict, existing, ctx) -> None:
         _region_from_parts(data, ctx)
         if isinstance(data.get("parent"), Pending):
@@ -838,6 +846,51 @@ class CustomerImport(ImportSpec):
             except (DomainError, ValidationError) as exc:
                 raise _contact_error(exc, position) from None
         return customer
+
+
+class NewCustomers(BulkWriter):
+    """New customers of an import in batches (CustomerBatch): each row is checked as
+    row_service checks a new customer and its contacts, with the same errors."""
+
+    def __init__(self, *, actor):
+        self.batch = CustomerBatch(actor=actor)
+
+    def prefetch(self, rows: list[dict]) -> None:
+        self.batch.prefetch(row.get("credit_code") for row in rows)
+
+    def accepts(self, data: dict) -> bool:
+        """A row naming the same contact twice updates the one it just created: that
+        goes through row_service."""
+        items = data.get("contacts", [])
+        if len(items) < 2:
+            return True
+        pool: list = []
+        for item in items:
+            if match_contact(pool, item) is not None:
+                return False
+            pool.append(Contact(name=item.get("name"), mobile=item.get("mobile", "")))
+        return True
+
+    def add(self, data: dict) -> None:
+        data = dict(data)  # kept as it is, for row_service if the batch is refused
+        items = data.pop("contacts", [])
+        data.pop("number", None)
+        customer = self.batch.customer(data)
+        contacts: list[Contact] = []
+        for position, item in enumerate(items, start=1):
+            try:
+                contacts.append(
+                    self.batch.contact(customer, item, has_primary=bool(contacts))
+                )
+            except (DomainError, ValidationError) as exc:
+                raise _contact_error(exc, position) from None
+        self.batch.add(customer, contacts)
+
+    def write(self) -> list[Customer]:
+        return self.batch.write()
+
+    def forget(self) -> None:
+        self.batch.forget()
 
 
 def _number_problem(number: str) -> str:

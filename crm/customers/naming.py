@@ -71,6 +71,16 @@ def place_names() -> tuple[str, ...]:
     return tuple(sorted(names, key=len, reverse=True))
 
 
+@cache
+def place_names_by_start() -> dict[str, tuple[str, ...]]:
+    """place_names() by their first character, longest first (name_key tries a few
+    instead of all of them)."""
+    groups: dict[str, list[str]] = {}
+    for name in place_names():
+        groups.setdefault(name[:1], []).append(name)
+    return {start: tuple(names) for start, names in groups.items()}
+
+
 def name_key(name: str) -> str:
     """The name without brackets, punctuation, legal form and leading place names."""
     key = BRACKETS.sub("", (name or "").strip().lower())
@@ -85,7 +95,7 @@ def name_key(name: str) -> str:
     stripped = True
     while stripped:
         stripped = False
-        for place in place_names():
+        for place in place_names_by_start().get(key[:1], ()):
             if key.startswith(place) and len(key) - len(place) >= MIN_REMAINDER:
                 key, stripped = key[len(place) :], True
                 break

@@ -13,10 +13,16 @@ from crm.core.audit import audit_record, snapshot
 from crm.core.errors import Conflict, Forbidden, Invalid, invalid_from_django
 from crm.core.fieldrights import field_rights
 from crm.core.models import AuditEvent
-from crm.core.numbering import next_number
+from crm.core.numbering import next_number, next_numbers
 from crm.core.relations import protected_references, repoint_references
 from crm.core.scopes import authorize
-from crm.core.services import record_create, record_delete, record_update
+from crm.core.services import (
+    record_build,
+    record_create,
+    record_create_many,
+    record_delete,
+    record_update,
+)
 from crm.customers.models import Contact, Customer
 from crm.customers.naming import name_initials, name_key
 from crm.customers.selectors import customer_queryset
@@ -131,8 +137,10 @@ def _derive(data: dict, obj: Customer | None = None) -> dict:
     if "credit_code" in data:
         data["credit_code"] = (data["credit_code"] or "").upper()
     name = data.get("name", obj.name if obj is not None else "")
+    if "name" in data or "mnemonic" in data:
+        initials = name_initials(name)  # pinyin once per name: imports derive many
     if "name" in data:
-        data["name_initials"] = name_initials(name)
+        data["name_initials"] = initials
         data["name_key"] = name_key(name)
     if "name" in data or "mnemonic" in data:
         old_auto = name_initials(obj.name) if obj is not None else ""
@@ -141,17 +149,21 @@ def _derive(data: dict, obj: Customer | None = None) -> dict:
         # The mnemonic follows the name unless someone typed their own.
         follows = "name" in data and given == current and current in ("", old_auto)
         if not given or follows:
-            data["mnemonic"] = name_initials(name)
+            data["mnemonic"] = initials
     return data
 
 
-def _check_customer(*, actor, data: dict, obj: Customer | None = None) -> None:
+def _check_customer(
+    *, actor, data: dict, obj: Customer | None = None, code_taken=_credit_code_taken
+) -> None:
+    """The rules of a customer's fields; `code_taken(code, exclude_pk)` tells whether
+    another live customer has a credit code (CustomerBatch answers from memory)."""
     errors: dict[str, list[str]] = {}
     limit = data.get("credit_limit")
     if limit is not None and limit < 0:
         errors["credit_limit"] = [_("A credit limit cannot be negative.")]
     code = data.get("credit_code")
-    if code and _credit_code_taken(code, obj.pk if obj else None):
+    if code and code_taken(code, obj.pk if obj else None):
         errors["credit_code"] = [_("Another customer already has this credit code.")]
     if "parent" in data:
         changed = obj is None or (data["parent"] and data["parent"].pk) != obj.parent_id
@@ -174,14 +186,21 @@ def _check_customer(*, actor, data: dict, obj: Customer | None = None) -> None:
     _refuse(errors)
 
 
-def customer_create(*, actor, data: dict, note: str = "") -> Customer:
-    """A new customer gets the next customer number; the mnemonic comes from the name
-    unless given; a credit code is unique; the parent company makes no cycle."""
+def _customer_new(*, actor, data: dict, code_taken=_credit_code_taken) -> dict:
+    """The rules for a new customer, before anything is written: customer_create and
+    CustomerBatch share them."""
     authorize(actor, "customers.add_customer")
     if data.get("owner") not in (None, actor):
         authorize(actor, "customers.assign_customer")  # creating it for someone else
     data = _derive(data)
-    _check_customer(actor=actor, data=data)
+    _check_customer(actor=actor, data=data, code_taken=code_taken)
+    return data
+
+
+def customer_create(*, actor, data: dict, note: str = "") -> Customer:
+    """A new customer gets the next customer number; the mnemonic comes from the name
+    unless given; a credit code is unique; the parent company makes no cycle."""
+    data = _customer_new(actor=actor, data=data)
     try:
         with transaction.atomic():
             # Taken inside the transaction: a refused customer gives its number back.
@@ -199,6 +218,101 @@ def customer_create(*, actor, data: dict, note: str = "") -> Customer:
                 {"credit_code": [_("Another customer already has this credit code.")]}
             )
         raise
+
+
+class CustomerBatch:
+    """New customers with their contacts, created in batches (the C4 import's bulk path).
+
+    `customer` and `contact` check one record by the rules of customer_create and
+    contact_create (same errors, same derived fields), without a query per record:
+    credit codes are looked up for a whole batch (`prefetch`), references are the
+    records given. `add` keeps a checked customer with its contacts; `write` inserts
+    what was added, all or nothing: numbers taken together in row order, customers,
+    contacts and their audit rows in bulk. The database's constraints (unique number
+    and credit code, checks) refuse at the insert whatever changed meanwhile: the
+    caller then creates the rows one by one, which names the refused one.
+    """
+
+    def __init__(self, *, actor):
+        self.actor = actor
+        self.pending: list[tuple[Customer, list[Contact]]] = []
+        self._pending_codes: set[str] = set()
+        self._code_in_db: dict[str, bool] = {}  # credit code -> a live customer has it
+
+    def prefetch(self, codes) -> None:
+        """Look up which of these credit codes live customers have, in one query."""
+        wanted = {str(c).strip().upper() for c in codes if c} - set(self._code_in_db)
+        if not wanted:
+            return
+        taken = set(
+            Customer.objects.filter(
+                credit_code__in=wanted, merged_into__isnull=True
+            ).values_list("credit_code", flat=True)
+        )
+        for code in wanted:
+            self._code_in_db[code] = code in taken
+
+    def forget(self) -> None:
+        """Records were written past the batch (an update): look credit codes up again."""
+        self._code_in_db.clear()
+
+    def _code_taken(self, code: str, exclude_pk=None) -> bool:
+        if code in self._pending_codes:  # an earlier row of the batch has it
+            return True
+        if code not in self._code_in_db:
+            self.prefetch([code])
+        return self._code_in_db[code]
+
+    def customer(self, data: dict) -> Customer:
+        """A new customer checked as customer_create checks it, not saved yet."""
+        data = _customer_new(actor=self.actor, data=data, code_taken=self._code_taken)
+        return record_build(
+            actor=self.actor,
+            model=Customer,
+            data=data,
+            perm="customers.add_customer",
+            in_batch=True,
+            later=("number",),  # taken for the whole batch at the insert
+        )
+
+    def contact(self, customer: Customer, data: dict, *, has_primary: bool) -> Contact:
+        """A contact of a new customer checked as contact_create checks it."""
+        data = _contact_new(actor=self.actor, data={**data, "customer": customer})
+        _check_contact(customer=customer, data=data)
+        if has_primary and data.get("is_primary"):
+            # Taking over as primary is an audited update of the other contact.
+            raise ValueError("CustomerBatch: create a second primary contact alone")
+        _contact_defaults(data=data, customer=customer, has_primary=has_primary)
+        return record_build(
+            actor=self.actor,
+            model=Contact,
+            data=data,
+            perm="customers.add_contact",
+            in_batch=True,
+        )
+
+    def add(self, customer: Customer, contacts: list[Contact]) -> None:
+        self.pending.append((customer, contacts))
+        if customer.credit_code:
+            self._pending_codes.add(customer.credit_code)
+
+    def write(self) -> list[Customer]:
+        """Insert the added customers and contacts (nothing stays if the database
+        refuses one); returns the customers in the order they were added."""
+        pending, self.pending = self.pending, []
+        codes, self._pending_codes = self._pending_codes, set()
+        if not pending:
+            return []
+        with transaction.atomic():
+            numbers = next_numbers(SEQUENCE, len(pending))
+            records: list = []
+            for (customer, contacts), number in zip(pending, numbers, strict=True):
+                customer.number = number
+                records += [customer, *contacts]
+            record_create_many(actor=self.actor, objs=records)
+        for code in codes:
+            self._code_in_db[code] = True
+        return [customer for customer, _contacts in pending]
 
 
 def customer_update(*, actor, obj: Customer, data: dict, version=None) -> Customer:
@@ -492,26 +606,35 @@ def _lock_customer(customer_id) -> Customer:
     return Customer.objects.select_for_update().get(pk=customer_id)
 
 
-def contact_create(*, actor, data: dict) -> Contact:
-    """A customer's first contact is its primary one; a new primary contact takes over."""
+def _contact_new(*, actor, data: dict) -> dict:
     authorize(actor, "customers.add_contact")
     data = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
-    customer = data.get("customer")
-    if customer is None:
+    if data.get("customer") is None:
         _refuse({"customer": [_("Choose a customer.")]})
+    return data
+
+
+def _contact_defaults(*, data: dict, customer: Customer, has_primary: bool) -> None:
+    """The first contact is the primary one; the customer's owner is responsible."""
+    if not has_primary:
+        data["is_primary"] = True
+    data["customer"] = customer
+    if data.get("responsible") is None and customer.owner_id:
+        data["responsible"] = customer.owner
+
+
+def contact_create(*, actor, data: dict) -> Contact:
+    """A customer's first contact is its primary one; a new primary contact takes over."""
+    data = _contact_new(actor=actor, data=data)
     with transaction.atomic():
-        customer = _lock_customer(customer.pk)
+        customer = _lock_customer(data["customer"].pk)
         _check_contact(customer=customer, data=data)
         has_primary = Contact.objects.filter(
             customer=customer, is_primary=True
         ).exists()
-        if not has_primary:
-            data["is_primary"] = True
-        elif data.get("is_primary"):
+        if has_primary and data.get("is_primary"):
             _demote_primary(actor=actor, customer_id=customer.pk)
-        data["customer"] = customer
-        if data.get("responsible") is None and customer.owner_id:
-            data["responsible"] = customer.owner
+        _contact_defaults(data=data, customer=customer, has_primary=has_primary)
         return record_create(
             actor=actor, model=Contact, data=data, perm="customers.add_contact"
         )
