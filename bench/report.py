@@ -236,6 +236,9 @@ def markdown(result: dict) -> str:
             target["met"]
         ]
         lines.append(f"| {target['name']} | {target['target']} | {shown} | {verdict} |")
+    if result.get("problems"):
+        lines += ["", "#### Problems in this run", ""]
+        lines += [f"- {problem}" for problem in result["problems"]]
     return "\n".join(lines) + "\n"
 
 

@@ -661,11 +661,7 @@ def main(argv=None) -> int:
     if args.only:
         keys = {k.strip() for k in args.only.split(",")}
         endpoints = [e for e in endpoints if e.key in keys]
-    print(
-        "Parameters: "
-        + json.dumps({k: v for k, v in parameters.items()}, ensure_ascii=False),
-        flush=True,
-    )
+    print(f"Parameters: {json.dumps(parameters, ensure_ascii=False)}", flush=True)
     say("SQL queries per request and the floor:")
     measure_sql(endpoints, user, args.database_url, args.floor_runs)
 
