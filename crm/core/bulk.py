@@ -35,7 +35,12 @@ def insert_many(model, objs: list) -> list:
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(opts.db_table)
     copy_sql = f"COPY {table} ({columns}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+    # psycopg's own cursor: its errors become Django's (IntegrityError…) as usual.
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.cursor.copy(copy_sql) as copy,
+    ):
         for obj in objs:
             copy.write_row(
                 [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
