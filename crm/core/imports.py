@@ -30,7 +30,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import DataError, IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from django.utils.module_loading import autodiscover_modules
@@ -805,6 +805,11 @@ def _find_existing(spec: ImportSpec, actor, match: MatchKey, keys: set[str]) -> 
         qs = qs.annotate(_import_key=Lower(match.field)).filter(_import_key__in=keys)
     else:
         qs = qs.filter(**{f"{match.field}__in": keys})
+        if isinstance(spec.model._meta.get_field(match.field), CharField):
+            # Keys are never blank; saying so lets PostgreSQL use a unique index that
+            # leaves blanks out (the credit code's), which it cannot prove by itself
+            # for more than 100 values: a scan of the whole table per batch otherwise.
+            qs = qs.exclude(**{match.field: ""})
     owners: dict[str, list[int]] = {}
     for pk, value in qs.values_list("pk", match.field):
         owners.setdefault(_normalize_key(value, match), []).append(pk)

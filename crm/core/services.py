@@ -1,6 +1,8 @@
 """Generic record writes that every module's services build on: create, versioned update,
 delete, each authorised, validated, field-rights checked, audited, in one transaction."""
 
+from functools import cache
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -34,6 +36,11 @@ def _full_clean(obj, exclude=None, *, in_batch: bool = False) -> None:
         )
     except ValidationError as exc:
         raise invalid_from_django(exc) from None
+
+
+@cache
+def _relations(model) -> tuple:
+    return tuple(f for f in model._meta.concrete_fields if f.is_relation)
 
 
 def record_build(
@@ -75,10 +82,8 @@ def record_build(
             *later,
             *(
                 f.name
-                for f in model._meta.concrete_fields
-                if f.is_relation
-                and f.is_cached(obj)
-                and f.get_cached_value(obj) is not None
+                for f in _relations(model)
+                if f.is_cached(obj) and f.get_cached_value(obj) is not None
             ),
         ]
     _full_clean(obj, exclude, in_batch=in_batch)

@@ -245,9 +245,9 @@ class CustomerBatch:
         if not wanted:
             return
         taken = set(
-            Customer.objects.filter(
-                credit_code__in=wanted, merged_into__isnull=True
-            ).values_list("credit_code", flat=True)
+            Customer.objects.filter(credit_code__in=wanted, merged_into__isnull=True)
+            .exclude(credit_code="")  # the unique index's condition: used, no scan
+            .values_list("credit_code", flat=True)
         )
         for code in wanted:
             self._code_in_db[code] = code in taken
