@@ -154,9 +154,8 @@ def _build(definition: str) -> tuple[str, float]:
         raw.execute(definition)
     finally:
         raw.close()
-    return definition.split(" ON ")[0].removeprefix(
-        "CREATE "
-    ), time.monotonic() - started
+    name = definition.split(" ON ")[0].split()[-1]  # CREATE [UNIQUE] INDEX name ON …
+    return name, time.monotonic() - started
 
 
 def wait_for_indexes() -> None:

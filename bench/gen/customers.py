@@ -9,8 +9,8 @@ eight years, so customer numbers are in registration order and `customers_regist
 tells the sales step who existed on a given day.
 
 The derived name columns are the app's (crm/customers/naming.py, crm/core/pinyin.py):
-- name_initials and mnemonic: pypinyin's own segmentation of the name, then its
-  converter for each segment, memoised per segment (the converter is what is slow);
+- name_initials and mnemonic: pypinyin's own segmentation and converter, memoised per
+  segment, and per part of the name where that is provably the same (NameColumns);
 - name_key: the same steps as naming.name_key, with the place-name prefix found by set
   lookups per length instead of a scan of 700 names;
 both are checked against the app's functions on a sample of names, so a change there
@@ -39,7 +39,6 @@ from crm.customers import demo as customers_demo
 from crm.customers import naming
 from crm.customers.models import Contact, Customer, Region
 
-TZ = datetime.timezone(datetime.timedelta(hours=8))  # Asia/Shanghai, no DST since 1991
 REGISTRATION_YEARS = 8
 GROUP_SHARE = 0.004  # customers that are groups with 2–4 branch subsidiaries
 CHECK_EVERY = 997  # one name in so many is checked against the app's own functions
@@ -47,7 +46,12 @@ BRAND_CHARS = (
     "宏华德鑫瑞恒盛信达通泰兴隆丰源新金联创博远锦天海明中美嘉安康宇正诚益佳旭凯永昌和汇"
     "利群贵荣祥福润广元亿晶星光辉腾飞翔峰力鼎豪东方远航科百尚优卓越精品"
 )
-MUNICIPALITY_AREA_CODES = {"110000": "010", "120000": "022", "310000": "021"}
+MUNICIPALITY_AREA_CODES = {
+    "110000": "010",
+    "120000": "022",
+    "310000": "021",
+    "500000": "023",
+}
 STATUS_WEIGHTS_NEW = [("prospect", 45), ("intention", 35), ("active", 20)]
 BUYING = {"active", "dormant", "lost"}
 CREDIT_LIMITS = {  # per level: (share with a limit, limits in yuan)

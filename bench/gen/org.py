@@ -278,7 +278,7 @@ def generate(ctx) -> None:
             )
         for c in range(region_channel[index]):
             user = employee(
-                f"channel{index + 1}{c + 1}", company, "渠道经理", "渠道经理", head
+                f"channel{index + 1}_{c + 1}", company, "渠道经理", "渠道经理", head
             )
             channel_managers.append((user.pk, company.pk))
         company_districts = []
@@ -288,7 +288,7 @@ def generate(ctx) -> None:
             branch = _department(
                 f"{province_short(province.name)}分公司", K.BRANCH, company, order
             )
-            branch_districts = districts_by_province.get(str(int(code)), [])
+            branch_districts = districts_by_province.get(code, [])
             departments_districts[branch.pk] = branch_districts
             company_districts += branch_districts
             boss = employee(
@@ -324,7 +324,7 @@ def generate(ctx) -> None:
     ctx.districts = sorted(
         pk
         for code, ids in districts_by_province.items()
-        if f"{int(code):06d}" in PROVINCE_WEIGHTS
+        if code in PROVINCE_WEIGHTS
         for pk in ids
     )
     ctx.products = list(

@@ -200,7 +200,6 @@ LEAD_COLUMNS = (
     "converted_by_id",
     "customer_id",
 )
-DAY = datetime.timedelta(days=1)
 
 
 def _cum(pairs):
