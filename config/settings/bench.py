@@ -10,7 +10,7 @@ os.environ.setdefault(
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crm_bench")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 
-from .production import *  # noqa: E402, F403
+from .production import *  # noqa: F403
 
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False

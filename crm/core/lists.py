@@ -5,7 +5,7 @@ is driven by a ListSpec registered here."""
 import csv
 import io
 from dataclasses import dataclass
-from functools import reduce
+from functools import cache, reduce
 from operator import or_
 
 from django.conf import settings
@@ -39,11 +39,18 @@ class Column:
 
     def value(self, obj):
         if self.choices:
-            return getattr(obj, f"get_{self.name}_display")()
+            # get_FOO_display() rebuilds the choices dict on every call (0.3 ms; X6).
+            raw = getattr(obj, self.name)
+            return _choice_labels(type(obj), self.name).get(raw, raw)
         value = obj
         for part in self.name.split("."):
             value = getattr(value, part, None) if value is not None else None
         return value
+
+
+@cache
+def _choice_labels(model, name: str) -> dict:
+    return dict(model._meta.get_field(name).flatchoices)
 
 
 class CappedPage(Page):

@@ -13,6 +13,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.forms import Textarea
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from crm.core.lists import REGISTRY as LISTS
@@ -190,6 +192,34 @@ def is_status(column) -> bool:
     return bool(getattr(column, "choices", False)) and (
         name.endswith("status") or name.endswith("state") or name == "stage"
     )
+
+
+@register.simple_tag
+def list_cell(row: dict, column, value) -> str:
+    """One <td> of a list row, written in Python: the template version cost ~60 µs a cell,
+    a third of the customer list's time (X6). Links, yes/no and status badges, dashes for
+    empty cells, numbers right-aligned."""
+    k = kind(value)
+    css = mark_safe(' class="crm-num"') if k == "number" else ""
+    if column.link and row["url"]:
+        inner = format_html('<a href="{}">{}</a>', row["url"], display(value))
+    elif k == "bool":
+        inner = format_html(
+            '<span class="crm-badge crm-badge-{}">{}</span>',
+            "success" if value else "secondary",
+            _("Yes") if value else _("No"),
+        )
+    elif is_status(column):
+        inner = format_html(
+            '<span class="crm-badge crm-badge-{}">{}</span>',
+            status_tone(_resolve(row["obj"], column.name)),
+            value,
+        )
+    elif k == "empty":
+        inner = mark_safe('<span class="crm-muted-dash">—</span>')
+    else:
+        inner = display(value)
+    return format_html("<td{}>{}</td>", css, inner)
 
 
 @register.filter

@@ -13,6 +13,7 @@ from crm.core.errors import Conflict, DomainError, NotFound
 from crm.core.fieldrights import field_rights
 from crm.core.lists import REGISTRY
 from crm.core.scopes import authorize, can
+from crm.core.web.widgets import quicken
 
 
 def display_value(obj, name: str):
@@ -27,6 +28,7 @@ def display_value(obj, name: str):
 
 def style_filter_form(form) -> None:
     for field in form.fields.values():
+        quicken(field.widget)
         is_select = isinstance(field.widget, forms.Select)
         field.widget.attrs["class"] = (
             f"{'form-select' if is_select else 'form-control'} form-control-sm crm-filter-field"
