@@ -112,6 +112,14 @@ class SalesOrder(BusinessRecord, PricedDocument):
         indexes = [
             models.Index(fields=["ordered_on"], name="order_ordered_on_idx"),
             models.Index(fields=["customer", "status"], name="order_customer_idx"),
+            # X6: the sales analysis reads a department tree's orders of a period; with
+            # every column it reads included (the id too: COUNT(id)), PostgreSQL answers
+            # from the index alone (payments: 252 ms -> 22 ms at 1M rows).
+            models.Index(
+                fields=["department", "ordered_on"],
+                include=["status", "total", "owner", "customer", "id"],
+                name="order_dept_period_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -153,6 +161,14 @@ class SalesOrderLine(PricedLine):
     class Meta(PricedLine.Meta):
         verbose_name = _("order line")
         verbose_name_plural = _("order lines")
+        indexes = [
+            # X6: product breakdowns sum the lines of a period's orders from the index.
+            models.Index(
+                fields=["order"],
+                include=["product", "quantity", "total"],
+                name="order_line_sums_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(delivered_quantity__gte=0)

@@ -118,6 +118,12 @@ class Payment(TimeStamped):
         ]
         indexes = [
             models.Index(fields=["received_on"], name="payment_received_on_idx"),
+            # X6: the sales analysis sums a department tree's payments of a period.
+            models.Index(
+                fields=["department", "received_on"],
+                include=["status", "amount", "owner", "id"],
+                name="payment_dept_period_idx",
+            ),
         ]
 
     def __str__(self) -> str:

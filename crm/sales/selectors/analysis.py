@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
-from django.db.models import Count, DecimalField, F, Q, Sum
-from django.db.models.functions import Substr, TruncMonth
+from django.db.models import Count, DecimalField, F, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Substr, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -36,7 +36,7 @@ from crm.core.api.serializers import is_id
 from crm.core.errors import Invalid
 from crm.core.periods import PeriodForm
 from crm.core.scopes import authorize, can
-from crm.customers.models import Region
+from crm.customers.models import Customer, Region
 from crm.org.models import Department, User
 from crm.sales.models import (
     Lead,
@@ -50,6 +50,7 @@ from crm.sales.selectors.plans import ORDERED, sales_departments, sales_employee
 
 SUM_FIELD = DecimalField(max_digits=30, decimal_places=6)
 ZERO = Decimal("0")
+NO_AMOUNT = Decimal("-1e15")  # below any order total: fewer than TOP customers
 MONEY_PLACES = Decimal("0.000001")
 RATE_PLACES = Decimal("0.1")
 TREND_MONTHS = 12
@@ -369,17 +370,7 @@ def rankings(*, actor, filters: AnalysisFilters) -> dict:
             .annotate(amount=Sum("total"), n=Count("pk"))
             .order_by("-amount", "owner__name", "owner")[:TOP]
         ]
-        result["customers"] = [
-            {
-                "id": row["customer"],
-                "name": row["customer__name"],
-                "amount": _money(row["amount"]),
-                "count": row["n"],
-            }
-            for row in orders.values("customer", "customer__name")
-            .annotate(amount=Sum("total"), n=Count("pk"))
-            .order_by("-amount", "customer__name", "customer")[:TOP]
-        ]
+        result["customers"] = _top_customers(orders)
     if can(actor, "sales.view_payment"):
         result["by_collections"] = [
             {
@@ -396,6 +387,85 @@ def rankings(*, actor, filters: AnalysisFilters) -> dict:
             .order_by("-amount", "owner__name", "owner")[:TOP]
         ]
     return result
+
+
+def _top_customers(orders) -> list[dict]:
+    """The TOP customers by order amount (ties by name, then id). Summed per customer id
+    first, from the orders' index alone; the names are read for the winners only, not
+    joined for every order (0.8 s -> 0.05 s at a million orders; X6)."""
+    per_customer = orders.values("customer").annotate(
+        amount=Sum("total"), n=Count("pk")
+    )
+    # Everyone tied with the TOPth amount competes on the name: all of them are read.
+    cut = per_customer.order_by("-amount").values("amount")[TOP - 1 : TOP]
+    rows = list(
+        per_customer.filter(
+            amount__gte=Coalesce(
+                Subquery(cut), Value(NO_AMOUNT), output_field=SUM_FIELD
+            )
+        )
+    )
+    names = dict(
+        Customer.objects.filter(pk__in=[r["customer"] for r in rows]).values_list(
+            "pk", "name"
+        )
+    )
+    rows.sort(key=lambda r: (-r["amount"], names.get(r["customer"], ""), r["customer"]))
+    return [
+        {
+            "id": row["customer"],
+            "name": names.get(row["customer"], ""),
+            "amount": _money(row["amount"]),
+            "count": row["n"],
+        }
+        for row in rows[:TOP]
+    ]
+
+
+def _by_product(lines) -> tuple[list[dict], list[dict]]:
+    """Order line amounts by product category and the TOP_PRODUCTS products, from one
+    pass over the lines (summed per product; a catalogue is small, so the categories are
+    added up here). Two passes over a million orders' lines cost 1.9 s (X6)."""
+    per_product = list(
+        lines.values(
+            "product",
+            "product__code",
+            "product__name",
+            "product__category",
+            "product__category__name",
+        ).annotate(amount=Sum("total"), quantity=Sum("quantity"))
+    )
+    categories: dict = {}
+    for row in per_product:
+        entry = categories.setdefault(
+            row["product__category"],
+            {
+                "id": row["product__category"],
+                "name": _name(row["product__category__name"], _("No category")),
+                "amount": ZERO,
+                "quantity": ZERO,
+            },
+        )
+        entry["amount"] += row["amount"] or ZERO
+        entry["quantity"] += row["quantity"] or ZERO
+    by_category = sorted(
+        categories.values(), key=lambda c: (-c["amount"], c["name"], c["id"] or 0)
+    )
+    for entry in by_category:
+        entry["amount"] = _money(entry["amount"])
+    top = sorted(
+        per_product, key=lambda r: (-(r["amount"] or ZERO), r["product__code"])
+    )
+    return by_category, [
+        {
+            "id": row["product"],
+            "code": row["product__code"],
+            "name": row["product__name"],
+            "amount": _money(row["amount"]),
+            "quantity": row["quantity"],
+        }
+        for row in top[:TOP_PRODUCTS]
+    ]
 
 
 def trend(*, actor, filters: AnalysisFilters) -> list[dict] | None:
@@ -470,29 +540,7 @@ def breakdowns(*, actor, filters: AnalysisFilters) -> dict:
             order__status__in=ORDERED,
             order__ordered_on__range=(filters.date_from, filters.date_to),
         )
-        result["category"] = [
-            {
-                "id": row["product__category"],
-                "name": _name(row["product__category__name"], _("No category")),
-                "amount": _money(row["amount"]),
-                "quantity": row["quantity"],
-            }
-            for row in lines.values("product__category", "product__category__name")
-            .annotate(amount=Sum("total"), quantity=Sum("quantity"))
-            .order_by("-amount", "product__category__name", "product__category")
-        ]
-        result["product"] = [
-            {
-                "id": row["product"],
-                "code": row["product__code"],
-                "name": row["product__name"],
-                "amount": _money(row["amount"]),
-                "quantity": row["quantity"],
-            }
-            for row in lines.values("product", "product__code", "product__name")
-            .annotate(amount=Sum("total"), quantity=Sum("quantity"))
-            .order_by("-amount", "product__code")[:TOP_PRODUCTS]
-        ]
+        result["category"], result["product"] = _by_product(lines)
     if see_orders or see_payments:
         departments: dict = {}
 
