@@ -77,7 +77,7 @@ def _district_names() -> list[tuple[str, str]]:
     districts = [
         (r.full_name, r.code)
         for r in regions.values()
-        if r.level == Region.Level.DISTRICT
+        if r.level == Region.Level.DISTRICT and r.name != "市辖区"  # not an address
     ]
     # A few names are in the table twice (an old and a new code): the import rightly
     # asks which one is meant, so the workbook leaves them out.

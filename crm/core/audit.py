@@ -9,8 +9,12 @@ from django.utils import timezone
 
 from crm.core.models import AuditEvent
 
+_AS_IS = frozenset({str, int, bool, float, type(None)})
+
 
 def _plain(value, field=None):
+    if type(value) in _AS_IS:  # most values: the checks below would keep them as is
+        return value
     if isinstance(value, Decimal):
         # As the database stores it: 180.00 typed in and 180.000000 read back are one value.
         places = getattr(field, "decimal_places", None)
@@ -43,11 +47,15 @@ def audit_event(
 ) -> AuditEvent:
     """The audit row of a change, not yet saved (bulk writers insert many at once)."""
     after = snapshot(obj) if action != AuditEvent.Action.DELETE else {}
-    before = before or {}
-    keys = sorted(set(before) | set(after))
-    changes = {
-        k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)
-    }
+    if before:
+        keys = sorted(set(before) | set(after))
+        changes = {
+            k: [before.get(k), after.get(k)]
+            for k in keys
+            if before.get(k) != after.get(k)
+        }
+    else:  # a new record (bulk imports write many): every value that is set
+        changes = {k: [None, after[k]] for k in sorted(after) if after[k] is not None}
     if action == AuditEvent.Action.UPDATE:
         changes.pop("version", None)
     return AuditEvent(
