@@ -117,8 +117,10 @@ def main(argv=None) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SET session_replication_role = DEFAULT")
     connection.close()
+    vacuum_started = time.monotonic()
     with psycopg.connect(args.database_url, autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE)")
+    print(f"- vacuum, analyze ({time.monotonic() - vacuum_started:.0f}s)", flush=True)
     print(
         f"Done in {time.monotonic() - started:.0f}s. Login: {conf.USERNAME} / {conf.PASSWORD}",
         flush=True,
