@@ -55,7 +55,12 @@ def floor(database_url: str, queries: list[str], runs: int = 20) -> dict:
     selects = [q for q in queries if is_timed_select(q)]
     if not selects:
         return {"error": "no SELECT captured"}
-    with psycopg.connect(database_url, autocommit=True) as conn:
+    from django.conf import settings
+
+    # The session settings the app's connections use (JIT off, planner costs): the floor
+    # is the same query under the same planner, not a differently planned one.
+    options = settings.DATABASES["default"].get("OPTIONS", {}).get("options", "")
+    with psycopg.connect(database_url, autocommit=True, options=options) as conn:
         # As Django's connection: UTC, so date truncation matches the app's own.
         conn.execute("SET TIME ZONE 'UTC'")
         medians = []

@@ -238,24 +238,32 @@ def kpis(*, actor, filters: DashboardFilters) -> dict:
         active=Count("pk", filter=Q(status=Partner.Status.ACTIVE)),
         total=Count("pk"),
     )
-    through = _scoped(SellThroughLine.objects, actor, filters).aggregate(
-        period=Sum(
-            "amount", filter=Q(sold_on__range=(filters.date_from, filters.date_to))
-        ),
-        period_quantity=Sum(
-            "quantity", filter=Q(sold_on__range=(filters.date_from, filters.date_to))
-        ),
-        this_month=Sum("amount", filter=Q(sold_on__range=(this_month, as_of))),
-        last_month=Sum("amount", filter=Q(sold_on__range=(last_month, same_day))),
+    # The WHERE bounds the rows to the dates the sums look at: without it every line of
+    # the partners was read (X6).
+    through = (
+        _scoped(SellThroughLine.objects, actor, filters)
+        .filter(
+            sold_on__range=(
+                min(filters.date_from, last_month),
+                max(filters.date_to, as_of),
+            )
+        )
+        .aggregate(
+            period=Sum(
+                "amount", filter=Q(sold_on__range=(filters.date_from, filters.date_to))
+            ),
+            period_quantity=Sum(
+                "quantity",
+                filter=Q(sold_on__range=(filters.date_from, filters.date_to)),
+            ),
+            this_month=Sum("amount", filter=Q(sold_on__range=(this_month, as_of))),
+            last_month=Sum("amount", filter=Q(sold_on__range=(last_month, same_day))),
+        )
     )
-    sell_in = _scoped(ReceiptLine.objects, actor, filters).aggregate(
-        amount=Sum(
-            "amount", filter=Q(received_on__range=(filters.date_from, filters.date_to))
-        ),
-        quantity=Sum(
-            "quantity",
-            filter=Q(received_on__range=(filters.date_from, filters.date_to)),
-        ),
+    sell_in = (
+        _scoped(ReceiptLine.objects, actor, filters)
+        .filter(received_on__range=(filters.date_from, filters.date_to))
+        .aggregate(amount=Sum("amount"), quantity=Sum("quantity"))
     )
     stock = _latest_until(actor, filters, as_of).aggregate(
         units=Sum("quantity"), value=Sum(_VALUE), pairs=Count("pk")
