@@ -301,8 +301,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Lists never count a large table in full: counts stop here and show "N+".
-CRM_COUNT_CAP = env_int("CRM_COUNT_CAP", 10_000)
+# Lists never count a large table in full: counts stop here and show "more than N", or on
+# PostgreSQL the planner's "about N" (X6: counting to 10,000 cost a third of a list page).
+CRM_COUNT_CAP = env_int("CRM_COUNT_CAP", 1_000)
 # Exports above this many rows run as a background job.
 CRM_EXPORT_SYNC_LIMIT = env_int("CRM_EXPORT_SYNC_LIMIT", 5_000)
 # Imports (C4): above this many rows they run as a background job; hard limits per file.

@@ -4,12 +4,14 @@ is driven by a ListSpec registered here."""
 
 import csv
 import io
+import json
 from dataclasses import dataclass
 from functools import cache, reduce
 from operator import or_
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -81,6 +83,24 @@ class CappedPaginator(Paginator):
     @property
     def capped(self) -> bool:
         return self.count > self.cap
+
+    @cached_property
+    def estimate(self) -> int | None:
+        """Past the cap, PostgreSQL's planner estimate of the rows ("about 187,000"), when
+        it is well past the cap (a near estimate would only blur "more than"); None
+        elsewhere. Costs one EXPLAIN instead of counting a million rows (X6)."""
+        if not self.capped or connection.vendor != "postgresql":
+            return None
+        with connection.cursor() as cursor:  # a never analysed table has no statistics
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+                [self.object_list.model._meta.db_table],
+            )
+            if cursor.fetchone()[0] < 0:
+                return None
+        plan = json.loads(self.object_list.order_by().explain(format="json"))
+        rows = int(plan[0]["Plan"]["Plan Rows"])
+        return rows if rows >= 10 * self.cap else None
 
     def validate_number(self, number):
         if self.capped:

@@ -33,7 +33,9 @@ def product_codes(response) -> list[str]:
 
 
 def record_count(response) -> str:
-    """The list's count line: "8 records" or "More than 5 records"."""
-    match = re.search(r"(More than \d+ records|\b\d+ records?\b)", text(response))
+    """The list's count line: "8 records", "More than 5 records" or "About 900 records"."""
+    match = re.search(
+        r"(More than \d+ records|About [\d,]+ records|\b\d+ records?\b)", text(response)
+    )
     assert match, "the list shows no record count"
     return match.group(1)

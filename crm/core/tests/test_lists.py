@@ -49,6 +49,25 @@ def test_count_is_capped(client, org, make_product, settings):
     assert len(codes(response)) == 8  # the page itself still shows every row
 
 
+def test_far_past_the_cap_postgresql_tells_about_how_many(
+    client, org, make_product, settings
+):
+    """X6: a list far past the cap shows the planner's estimate, not a count."""
+    settings.CRM_COUNT_CAP = 2
+    for _ in range(60):
+        make_product(org.rep_a)
+    if connection.vendor != "postgresql":  # no estimate there: "more than" stays
+        assert pages.record_count(client.get("/products/")) == "More than 2 records"
+        return
+    response = client.get("/products/")
+    assert pages.record_count(response) == "More than 2 records"  # not analysed yet
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE products_product")
+    line = pages.record_count(client.get("/products/"))
+    assert line.startswith("About ")
+    assert 20 <= int(line.split()[1].replace(",", "")) <= 600
+
+
 def test_pages_past_the_cap_can_be_opened(client, org, make_product, settings):
     """Counting stops at the cap, browsing does not: rows past it are on later pages."""
     settings.CRM_COUNT_CAP = 30
