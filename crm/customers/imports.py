@@ -5,6 +5,9 @@ the audit trail apply as in a form.
 
 References are resolved per batch, never per row: regions from one load of the division
 table per import, owners and parent companies with one query per batch (RecordLookup).
+New customers are written in batches (NewCustomers → CustomerBatch, X6): each row is
+checked by the same service rules as customer_create and contact_create, then the batch
+is inserted at once; updates of existing customers go through the services row by row.
 """
 
 import datetime
