@@ -180,12 +180,6 @@ def _resolve(obj, path: str):
 
 
 @register.filter
-def raw_value(obj, path: str):
-    """The stored value behind a column (the choice key, not its label)."""
-    return _resolve(obj, path)
-
-
-@register.filter
 def is_status(column) -> bool:
     """Choice columns about a state are shown as badges."""
     name = getattr(column, "name", "")
